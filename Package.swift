@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Parquet", targets: ["Parquet"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .executable(name: "sluice", targets: ["sluice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System codec libraries (Debian -dev packages, installed by scripts/bootstrap).
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(
+            name: "Parquet",
+            dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib"]
+        ),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Parquet"]
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: [
+                "Parquet",
+                "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: ["Parquet", "Pipeline"],
+            path: "bench/Sources/sluice-bench"
+        ),
+        .testTarget(
+            name: "ParquetTests",
+            dependencies: ["Parquet"]
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "Parquet"]
+        ),
+    ]
+)

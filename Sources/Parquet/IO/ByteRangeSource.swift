@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a Parquet file's bytes come from: a local file, an object store, memory. The reader asks only for
+/// the ranges it needs (the footer, then the column chunks it was asked for), so a remote implementation
+/// pays for exactly those bytes. Implementations must be safe to call from several threads at once.
+public protocol ByteRangeSource: Sendable {
+    /// A name for messages: a path or a URL (never credentials).
+    var name: String { get }
+    /// The total size in bytes.
+    func size() throws -> Int64
+    /// Exactly `count` bytes starting at `offset`; a short read is an error.
+    func read(offset: Int64, count: Int) throws -> [UInt8]
+}
+
+/// A local file read with `pread`, so concurrent readers never share a file position.
+public final class LocalFileSource: ByteRangeSource {
+    public let name: String
+    private let descriptor: Int32
+    private let fileSize: Int64
+
+    public init(path: String) throws {
+        name = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ParquetError(.io, "cannot open: \(String(cString: strerror(errno)))", at: .init(file: path))
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ParquetError(.io, "cannot stat: \(message)", at: .init(file: path))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw ParquetError(.io, "not a regular file", at: .init(file: path))
+        }
+        descriptor = fd
+        fileSize = Int64(info.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    public func size() throws -> Int64 { fileSize }
+
+    public func read(offset: Int64, count: Int) throws -> [UInt8] {
+        guard offset >= 0, count >= 0, offset <= fileSize, Int64(count) <= fileSize - offset else {
+            throw ParquetError(.truncated, "range \(offset)..<\(offset + Int64(count)) lies outside the file's \(fileSize) bytes",
+                               at: .init(file: name, byteOffset: offset))
+        }
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                if n > 0 {
+                    done += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    failure = n == 0 ? -1 : errno
+                    break
+                }
+            }
+            initialized = done
+        }
+        guard failure == 0 else {
+            let reason = failure == -1 ? "the file ended early (was it truncated while reading?)" : String(cString: strerror(failure))
+            throw ParquetError(.io, "read of \(count) bytes failed: \(reason)", at: .init(file: name, byteOffset: offset))
+        }
+        return bytes
+    }
+}
+
+/// Bytes already in memory (tests, small objects fetched whole).
+public struct InMemorySource: ByteRangeSource {
+    public let name: String
+    public let bytes: [UInt8]
+
+    public init(name: String = "<memory>", bytes: [UInt8]) {
+        self.name = name
+        self.bytes = bytes
+    }
+
+    public func size() throws -> Int64 { Int64(bytes.count) }
+
+    public func read(offset: Int64, count: Int) throws -> [UInt8] {
+        guard offset >= 0, count >= 0, offset <= Int64(bytes.count), Int64(count) <= Int64(bytes.count) - offset else {
+            throw ParquetError(.truncated, "range \(offset)..<\(offset + Int64(count)) lies outside the \(bytes.count) bytes",
+                               at: .init(file: name, byteOffset: offset))
+        }
+        return Array(bytes[Int(offset)..<Int(offset) + count])
+    }
+}

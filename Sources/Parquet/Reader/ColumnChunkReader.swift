@@ -1,0 +1,114 @@
+/// One leaf column of one row group, fully decoded: levels for every entry, values for the non-null ones.
+public struct ColumnChunkData: Sendable {
+    public let column: ColumnDescriptor
+    /// One per entry; empty when the column's max definition level is 0 (every entry holds a value).
+    public var definitionLevels: [Int16] = []
+    /// One per entry; empty when the column is not repeated (every entry starts a row).
+    public var repetitionLevels: [Int16] = []
+    public var values: ColumnValues
+    /// Entries (values and nulls/empty lists) in the chunk.
+    public var entryCount = 0
+
+    init(column: ColumnDescriptor) {
+        self.column = column
+        self.values = .empty(column.physicalType)
+    }
+}
+
+/// Options that change how pages are read.
+public struct ReadOptions: Sendable {
+    /// Check each page's CRC-32 when the writer stored one (pyarrow does not by default).
+    public var verifyChecksums = false
+
+    public init(verifyChecksums: Bool = false) {
+        self.verifyChecksums = verifyChecksums
+    }
+}
+
+extension ParquetFileReader {
+    /// Decodes one leaf column of one row group.
+    public func readColumnChunk(rowGroup: Int, column index: Int, options: ReadOptions = ReadOptions()) throws -> ColumnChunkData {
+        guard index >= 0, index < schema.columns.count else {
+            throw ParquetError(.invalidArgument, "column \(index) does not exist (the file has \(schema.columns.count))", at: .init(file: source.name))
+        }
+        let column = schema.columns[index]
+        let decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
+        var data = ColumnChunkData(column: column)
+        var pages: PageStream?
+        do {
+            let (meta, start, length) = try chunkRange(rowGroup: rowGroup, column: index)
+            let codec = try self.codec(of: meta)
+            var stream = PageStream(source: source, start: start, length: length)
+            pages = stream
+            var dictionary: ColumnValues?
+            let expected = Int(meta.numValues)
+            while data.entryCount < expected && !stream.isAtEnd {
+                try stream.nextPage { header, stored in
+                    switch header.type {
+                    case .dictionaryPage:
+                        guard dictionary == nil else { throw ParquetError.corruptPage("a second dictionary page in one column chunk") }
+                        dictionary = try decoder.withDictionaryPage(header, stored, codec: codec) { dictHeader, bytes in
+                            guard dictHeader.encoding == .plain || dictHeader.encoding == .plainDictionary else {
+                                throw ParquetError.unsupported("dictionary page encoding \(dictHeader.encoding)")
+                            }
+                            return try ValueDecoding.plain(bytes, type: column.physicalType, width: column.typeLength,
+                                                           count: Int(dictHeader.numValues))
+                        }
+                    case .dataPage, .dataPageV2:
+                        try decoder.withDataPage(header, stored, codec: codec, maxRepetition: column.maxRepetitionLevel,
+                                                 maxDefinition: column.maxDefinitionLevel) { page in
+                            try data.append(page, dictionary: dictionary, expectedTotal: expected)
+                        }
+                    case .indexPage:
+                        break
+                    }
+                }
+                pages = stream
+            }
+            guard data.entryCount == expected else {
+                throw ParquetError.corruptPage("the column chunk holds \(data.entryCount) values, its metadata says \(expected)")
+            }
+            return data
+        } catch let error as ParquetError {
+            var at = location(rowGroup: rowGroup, column: column)
+            if let pages, pages.pageIndex >= 0 { at.page = pages.pageIndex }
+            throw error.located(at)
+        }
+    }
+}
+
+extension ColumnChunkData {
+    mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int) throws {
+        let count = page.numValues
+        // The chunk's metadata bounds what a page may claim, so a lying header cannot make us allocate more.
+        guard count >= 0, count <= expectedTotal - entryCount else {
+            throw ParquetError.corruptPage("page claims \(count) values but the chunk has only \(expectedTotal - entryCount) left")
+        }
+        var nonNull = count
+        if let section = page.repetitionLevels {
+            let start = repetitionLevels.count
+            repetitionLevels.append(contentsOf: repeatElement(0, count: count))
+            try repetitionLevels.withUnsafeMutableBufferPointer {
+                try decodeLevels(section, maxLevel: column.maxRepetitionLevel, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
+            }
+            if start == 0 && entryCount == 0, count > 0, repetitionLevels[0] != 0 {
+                throw ParquetError.corruptPage("the first value of the column chunk does not start a row (repetition level \(repetitionLevels[0]))")
+            }
+        }
+        if let section = page.definitionLevels {
+            let start = definitionLevels.count
+            definitionLevels.append(contentsOf: repeatElement(0, count: count))
+            let maxLevel = column.maxDefinitionLevel
+            nonNull = try definitionLevels.withUnsafeMutableBufferPointer { levels in
+                let slice = UnsafeMutableBufferPointer(rebasing: levels[start...])
+                try decodeLevels(section, maxLevel: maxLevel, into: slice)
+                let limit = Int16(maxLevel)
+                return slice.reduce(0) { $0 + ($1 == limit ? 1 : 0) }
+            }
+        }
+        let decoded = try ValueDecoding.decode(page.values, encoding: page.encoding, column: column, count: nonNull,
+                                               dictionary: dictionary)
+        try values.append(contentsOf: decoded)
+        entryCount += count
+    }
+}

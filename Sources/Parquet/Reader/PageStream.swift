@@ -1,0 +1,80 @@
+/// Walks the pages of one column chunk, reading the chunk from its source in bounded windows, so a
+/// chunk of any size is read with a few large requests and at most one window plus one page in memory.
+struct PageStream {
+    static let windowSize = 4 << 20
+    static let maxPageSize = 1 << 30
+
+    private let source: any ByteRangeSource
+    private let chunkEnd: Int64
+    private var window: [UInt8] = []
+    private var windowStart: Int64
+    /// File offset of the next page header.
+    private(set) var position: Int64
+    private(set) var pageIndex = -1
+
+    init(source: any ByteRangeSource, start: Int64, length: Int64) {
+        self.source = source
+        self.chunkEnd = start + length
+        self.windowStart = start
+        self.position = start
+    }
+
+    var isAtEnd: Bool { position >= chunkEnd }
+
+    /// Parses the next page header and hands `body` the page's stored (possibly compressed) bytes.
+    /// The bytes are valid only during the call.
+    mutating func nextPage<T>(_ body: (PageHeader, UnsafeRawBufferPointer) throws -> T) throws -> T {
+        pageIndex += 1
+        let header = try readHeader()
+        let size = Int(header.compressedPageSize)
+        guard size <= Self.maxPageSize, Int(header.uncompressedPageSize) <= Self.maxPageSize else {
+            throw ParquetError.corruptMetadata("page of \(max(size, Int(header.uncompressedPageSize))) bytes exceeds the \(Self.maxPageSize >> 20) MiB limit")
+        }
+        guard Int64(size) <= chunkEnd - position else {
+            throw ParquetError.truncated("page of \(size) bytes runs past the end of its column chunk (\(chunkEnd - position) bytes left)")
+        }
+        try ensure(size)
+        let offset = Int(position - windowStart)
+        position += Int64(size)
+        return try window.withUnsafeBytes { bytes in
+            try body(header, UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + size]))
+        }
+    }
+
+    private mutating func readHeader() throws -> PageHeader {
+        var attempt = min(Int64(256), chunkEnd - position)
+        while true {
+            try ensure(Int(attempt))
+            let offset = Int(position - windowStart)
+            let available = window.count - offset
+            do {
+                let (header, consumed) = try window.withUnsafeBytes { bytes -> (PageHeader, Int) in
+                    var reader = ThriftCompactReader(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + available]))
+                    let header = try PageHeader(thrift: &reader)
+                    return (header, reader.position)
+                }
+                position += Int64(consumed)
+                return header
+            } catch let error as ParquetError where error.kind == .truncated {
+                // The header may be longer than the bytes we looked at (large statistics): look further.
+                let left = chunkEnd - position
+                guard Int64(available) < left, attempt < Int64(Self.maxPageSize) else {
+                    throw ParquetError.corruptMetadata("page header at byte \(position) cannot be decoded: \(error.message)")
+                }
+                attempt = min(left, attempt * 16)
+            }
+        }
+    }
+
+    /// Makes `count` bytes from `position` available in the window.
+    private mutating func ensure(_ count: Int) throws {
+        if position >= windowStart, position + Int64(count) <= windowStart + Int64(window.count) { return }
+        let length = Int(min(chunkEnd - position, Int64(max(count, Self.windowSize))))
+        guard length >= count else {
+            throw ParquetError.truncated("column chunk ends \(count - length) bytes early")
+        }
+        window = []  // release the old window before reading the next one
+        window = try source.read(offset: position, count: length)
+        windowStart = position
+    }
+}

@@ -1,0 +1,383 @@
+/// Rows of a tensor column decoded into the reader's buffer: row-major, `rowBytes` each, valid until the
+/// reader's next call.
+public struct TensorBatch {
+    /// Index of the first row within the row groups the reader was asked for.
+    public let firstRow: Int
+    public let rowCount: Int
+    public let rowBytes: Int
+    /// False for a row that is null, holds nulls, or has the wrong number of elements (its bytes are zero).
+    public let validity: [Bool]
+    public let bytes: UnsafeRawBufferPointer
+
+    public func row(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[(i * rowBytes)..<((i + 1) * rowBytes)])
+    }
+}
+
+/// Reads a fixed-shape tensor column (Ray's `ArrowTensorType`, Arrow's `fixed_shape_tensor`, or any list
+/// column of numbers given a shape) straight into flat row-major buffers. A page whose levels say "every row
+/// complete, no nulls" costs no per-value level work, and the values of an 8-bit dictionary page are mapped
+/// byte-for-byte through the dictionary into the output.
+public final class TensorColumnReader {
+    public let file: ParquetFileReader
+    public let column: ColumnDescriptor
+    public let shape: [Int]
+    public let element: TensorElement
+    public let elementsPerRow: Int
+    public var rowBytes: Int { elementsPerRow * element.byteWidth }
+
+    private let rowGroups: [Int]
+    private var nextRowGroup = 0
+    private var pages: PageStream?
+    private var codec = CompressionCodec.uncompressed
+    private var valuesLeftInChunk = 0
+    private let decoder: PageDecoder
+    private var dictionary: TensorDictionary?
+    private var rowsDelivered = 0
+
+    /// Output rows (complete ones, then the row in progress).
+    private var output: [UInt8] = []
+    private var validity: [Bool] = []
+    private var completeRows = 0
+    /// Elements written to the row in progress (nil: no row in progress).
+    private var pendingElements: Int?
+    private var pendingValid = true
+    private var scratch = PageScratch()
+
+    /// - Parameters:
+    ///   - name: the top-level field holding the tensors.
+    ///   - shape: required when the file does not describe the column as a tensor in its Arrow schema.
+    public init(file: ParquetFileReader, column name: String, shape: [Int]? = nil, element: TensorElement? = nil,
+                rowGroups: [Int]? = nil, options: ReadOptions = ReadOptions()) throws {
+        self.file = file
+        let at = ParquetError.Location(file: file.source.name, column: name)
+        guard let field = file.schema.field(named: name) else {
+            throw ParquetError(.invalidArgument, "no top-level field named '\(name)'", at: at)
+        }
+        guard field.leafRange.count == 1 else {
+            throw ParquetError(.schemaMismatch, "'\(name)' has \(field.leafRange.count) leaf columns; a tensor column has one", at: at)
+        }
+        let leaf = file.schema.columns[field.leafRange.lowerBound]
+        guard leaf.maxRepetitionLevel == 1 else {
+            throw ParquetError(.schemaMismatch, "'\(name)' is not a list column (repetition level \(leaf.maxRepetitionLevel)); tensors are stored as lists", at: at)
+        }
+        column = leaf
+        let described = try TensorColumnReader.describedTensor(file: file, field: name)
+        guard let resolvedShape = shape ?? described?.shape else {
+            throw ParquetError(.invalidArgument, "'\(name)' carries no tensor shape in its Arrow metadata; pass the shape explicitly", at: at)
+        }
+        let resolvedElement = element ?? described.flatMap { TensorElement(arrow: $0.elementType) }
+            ?? TensorColumnReader.defaultElement(for: leaf)
+        guard let resolvedElement, resolvedElement.physicalType == leaf.physicalType else {
+            throw ParquetError(.schemaMismatch, "'\(name)' stores \(leaf.physicalType), which cannot hold tensor elements of type \(element.map { "\($0)" } ?? "?")", at: at)
+        }
+        guard !resolvedShape.isEmpty, resolvedShape.allSatisfy({ $0 > 0 }) else {
+            throw ParquetError(.invalidArgument, "tensor shape \(resolvedShape) must have positive dimensions", at: at)
+        }
+        var count = 1
+        for dimension in resolvedShape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= 1 << 31 else {
+                throw ParquetError(.invalidArgument, "tensor shape \(resolvedShape) is too large", at: at)
+            }
+            count = product
+        }
+        self.shape = resolvedShape
+        self.element = resolvedElement
+        self.elementsPerRow = count
+        self.rowGroups = rowGroups ?? Array(0..<file.rowGroupCount)
+        self.decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
+        for group in self.rowGroups where group < 0 || group >= file.rowGroupCount {
+            throw ParquetError(.invalidArgument, "row group \(group) does not exist (the file has \(file.rowGroupCount))", at: at)
+        }
+    }
+
+    /// The tensor type the file's Arrow schema gives the field, if any.
+    public static func describedTensor(file: ParquetFileReader, field name: String) throws -> TensorType? {
+        guard let arrow = try file.arrowSchema(), let field = arrow.fields.first(where: { $0.name == name }) else { return nil }
+        switch field.tensorType {
+        case .notATensor: return nil
+        case let .tensor(type): return type
+        case let .unsupported(reason):
+            throw ParquetError(.unsupported, reason, at: .init(file: file.source.name, column: name))
+        }
+    }
+
+    private static func defaultElement(for leaf: ColumnDescriptor) -> TensorElement? {
+        switch LeafInterpretation(leaf) {
+        case .unsigned32: return leaf.element.logicalType == .integer(bitWidth: 8, isSigned: false) || leaf.element.convertedType == .uint8 ? .uint8 : .uint32
+        case .unsigned64: return .uint64
+        case .float: return .float32
+        case .double: return .float64
+        case .signed: return leaf.physicalType == .int64 ? .int64 : .int32
+        default: return nil
+        }
+    }
+
+    /// Decodes whole pages until at least `targetRows` rows are complete (or the data ends) and returns them;
+    /// a batch may hold a few rows more than asked (the rest of the last page). nil at the end.
+    public func next(targetRows: Int) throws -> TensorBatch? {
+        precondition(targetRows > 0, "targetRows must be positive")
+        startBatch()
+        while completeRows < targetRows {
+            guard try decodeNextPage() else { break }
+        }
+        if completeRows < targetRows, pendingElements != nil {
+            finishPendingRow()  // end of data: a short last row is invalid
+        }
+        guard completeRows > 0 else { return nil }
+        let batchRows = completeRows
+        let first = rowsDelivered
+        rowsDelivered += batchRows
+        return output.withUnsafeBytes { bytes in
+            TensorBatch(firstRow: first, rowCount: batchRows, rowBytes: rowBytes, validity: Array(validity[0..<batchRows]),
+                        bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<batchRows * rowBytes]))
+        }
+    }
+
+    /// Moves the row in progress (if any) to the front of the buffer and forgets delivered rows.
+    private func startBatch() {
+        if let pending = pendingElements, completeRows > 0 {
+            let bytes = min(pending, elementsPerRow) * element.byteWidth
+            output.withUnsafeMutableBytes { buffer in
+                let base = buffer.baseAddress!
+                base.copyMemory(from: base + completeRows * rowBytes, byteCount: bytes)
+            }
+        }
+        completeRows = 0
+        validity.removeAll(keepingCapacity: true)
+    }
+
+    private func ensureCapacity(rows: Int) {
+        let needed = rows * rowBytes
+        if output.count < needed { output.append(contentsOf: repeatElement(0, count: needed - output.count)) }
+    }
+
+    private func finishPendingRow() {
+        guard let pending = pendingElements else { return }
+        let valid = pendingValid && pending == elementsPerRow
+        if !valid {
+            ensureCapacity(rows: completeRows + 1)
+            output.withUnsafeMutableBytes { buffer in
+                (buffer.baseAddress! + completeRows * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
+            }
+        }
+        validity.append(valid)
+        completeRows += 1
+        pendingElements = nil
+        pendingValid = true
+    }
+
+    // MARK: pages
+
+    /// Decodes one data page (reading a dictionary page first when one comes); false at the end of the data.
+    private func decodeNextPage() throws -> Bool {
+        while true {
+            if pages == nil || valuesLeftInChunk <= 0 || pages?.isAtEnd == true {
+                guard nextRowGroup < rowGroups.count else { return false }
+                try openChunk(rowGroups[nextRowGroup])
+                nextRowGroup += 1
+                continue
+            }
+            let group = rowGroups[nextRowGroup - 1]
+            let isData = try withLocation(file.location(rowGroup: group, column: column)) { try decodePage() }
+            if isData { return true }
+        }
+    }
+
+    private func openChunk(_ group: Int) throws {
+        try withLocation(file.location(rowGroup: group, column: column)) {
+            let (meta, start, length) = try file.chunkRange(rowGroup: group, column: column.index)
+            let codec = try file.codec(of: meta)
+            self.codec = codec
+            pages = PageStream(source: file.source, start: start, length: length)
+            valuesLeftInChunk = Int(meta.numValues)
+            dictionary = nil
+        }
+    }
+
+    /// Returns true if the page was a data page.
+    private func decodePage() throws -> Bool {
+        guard var stream = pages else { return false }
+        defer { pages = stream }
+        return try stream.nextPage { header, stored in
+            switch header.type {
+            case .dictionaryPage:
+                dictionary = try decoder.withDictionaryPage(header, stored, codec: codec) { dictHeader, bytes in
+                    let values = try ValueDecoding.plain(bytes, type: column.physicalType, width: column.typeLength,
+                                                         count: Int(dictHeader.numValues))
+                    return try TensorDictionary(values, element: element)
+                }
+                return false
+            case .dataPage, .dataPageV2:
+                try decoder.withDataPage(header, stored, codec: codec, maxRepetition: 1,
+                                         maxDefinition: column.maxDefinitionLevel) { page in
+                    guard page.numValues <= valuesLeftInChunk else {
+                        throw ParquetError.corruptPage("page claims \(page.numValues) values but the chunk has only \(valuesLeftInChunk) left")
+                    }
+                    try decodeDataPage(page)
+                    valuesLeftInChunk -= page.numValues
+                }
+                return true
+            case .indexPage:
+                return false
+            }
+        }
+    }
+
+    private func decodeDataPage(_ page: DataPageSections) throws {
+        let count = page.numValues
+        if let rows = try uniformRows(page) {
+            // Every entry is a value and rows line up: the values are one contiguous run of the output.
+            let already = pendingElements ?? 0
+            ensureCapacity(rows: completeRows + rows + 1)
+            try output.withUnsafeMutableBytes { buffer in
+                let start = buffer.baseAddress! + (completeRows * elementsPerRow + already) * element.byteWidth
+                try writeValues(page, count: count, into: start)
+            }
+            let total = already + count
+            let finished = total / elementsPerRow
+            for _ in 0..<finished {
+                if pendingValid {
+                    validity.append(true)
+                    completeRows += 1
+                } else {  // a row begun on an irregular page
+                    pendingElements = elementsPerRow
+                    finishPendingRow()
+                }
+                pendingValid = true
+            }
+            let rest = total % elementsPerRow
+            pendingElements = rest == 0 ? nil : rest
+            return
+        }
+        try decodeIrregularPage(page)
+    }
+
+    /// How many rows a page completes, if its levels are the regular pattern of non-null rows of exactly
+    /// `elementsPerRow` values (walking level runs, not values); nil otherwise.
+    private func uniformRows(_ page: DataPageSections) throws -> Int? {
+        let count = page.numValues
+        if let definition = page.definitionLevels {
+            guard definition.encoding == .rle else { return nil }
+            let width = levelBitWidth(column.maxDefinitionLevel)
+            let full = UInt32(column.maxDefinitionLevel)
+            var decoder = try RLEHybridDecoder(definition.bytes, bitWidth: width)
+            var seen = 0
+            while seen < count {
+                guard let run = try decoder.nextRun(maxValues: count - seen) else {
+                    throw ParquetError.truncated("definition levels end after \(seen) of \(count) values")
+                }
+                switch run {
+                case let .repeated(value, length):
+                    guard value == full else { return nil }
+                    seen += length
+                case let .bitPacked(bytes, first, length):
+                    for k in first..<first + length where bitPackedValue(bytes, index: k, bitWidth: width) != full {
+                        return nil
+                    }
+                    seen += length
+                }
+            }
+        }
+        guard let repetition = page.repetitionLevels, repetition.encoding == .rle else { return nil }
+        var decoder = try RLEHybridDecoder(repetition.bytes, bitWidth: 1)
+        let rowLength = elementsPerRow
+        var position = pendingElements ?? 0  // elements of the current row so far
+        var completed = 0
+        var seen = 0
+        // A 0 starts a row (only after a complete one); a 1 continues one (never past rowLength).
+        func step(_ level: UInt32, _ length: Int) -> Bool {
+            if level == 0 {
+                for _ in 0..<length {
+                    guard position == 0 || position == rowLength else { return false }
+                    if position == rowLength { completed += 1 }
+                    position = 1
+                }
+                return true
+            }
+            guard position > 0, position + length <= rowLength else { return false }
+            position += length
+            return true
+        }
+        while seen < count {
+            guard let run = try decoder.nextRun(maxValues: count - seen) else {
+                throw ParquetError.truncated("repetition levels end after \(seen) of \(count) values")
+            }
+            switch run {
+            case let .repeated(value, length):
+                guard step(value, length) else { return nil }
+                seen += length
+            case let .bitPacked(bytes, first, length):
+                for k in first..<first + length {
+                    guard step(bitPackedValue(bytes, index: k, bitWidth: 1), 1) else { return nil }
+                }
+                seen += length
+            }
+        }
+        if position == rowLength { completed += 1 }
+        return completed
+    }
+
+    /// Writes `count` non-null values of the page, in order, as elements at `destination`.
+    private func writeValues(_ page: DataPageSections, count: Int, into destination: UnsafeMutableRawPointer) throws {
+        switch page.encoding {
+        case .plainDictionary, .rleDictionary:
+            guard let dictionary else {
+                throw ParquetError.corruptPage("dictionary-encoded page but the column chunk has no dictionary page")
+            }
+            try dictionary.decodeIndices(page.values, count: count, into: destination, scratch: &scratch)
+        default:
+            let values = try ValueDecoding.decode(page.values, encoding: page.encoding, column: column, count: count, dictionary: nil)
+            try element.store(values, into: destination)
+        }
+    }
+
+    /// The general path: nulls, empty or null rows, rows of the wrong length, pages that do not line up.
+    private func decodeIrregularPage(_ page: DataPageSections) throws {
+        let count = page.numValues
+        var definition = [Int16](repeating: Int16(column.maxDefinitionLevel), count: count)
+        var repetition = [Int16](repeating: 0, count: count)
+        if let section = page.definitionLevels {
+            try definition.withUnsafeMutableBufferPointer { try decodeLevels(section, maxLevel: column.maxDefinitionLevel, into: $0) }
+        }
+        if let section = page.repetitionLevels {
+            try repetition.withUnsafeMutableBufferPointer { try decodeLevels(section, maxLevel: 1, into: $0) }
+        }
+        let full = Int16(column.maxDefinitionLevel)
+        let valueCount = definition.reduce(0) { $0 + ($1 == full ? 1 : 0) }
+        var values = [UInt8](repeating: 0, count: valueCount * element.byteWidth)
+        try values.withUnsafeMutableBytes { buffer in
+            if let base = buffer.baseAddress { try writeValues(page, count: valueCount, into: base) }
+        }
+        let width = element.byteWidth
+        var nextValue = 0
+        for i in 0..<count {
+            if repetition[i] == 0 {
+                finishPendingRow()
+                pendingElements = 0
+                ensureCapacity(rows: completeRows + 1)
+            }
+            guard let written = pendingElements else {
+                throw ParquetError.corruptPage("row \(rowsDelivered + completeRows) continues after it was complete")
+            }
+            if definition[i] == full {
+                if written < elementsPerRow {
+                    output.withUnsafeMutableBytes { buffer in
+                        values.withUnsafeBytes { source in
+                            (buffer.baseAddress! + completeRows * rowBytes + written * width)
+                                .copyMemory(from: source.baseAddress! + nextValue * width, byteCount: width)
+                        }
+                    }
+                }
+                nextValue += 1
+                pendingElements = written + 1
+            } else if definition[i] == full - 1 && column.element.repetition == .optional {
+                pendingValid = false  // a null element
+                pendingElements = written + 1
+            } else {
+                pendingValid = false  // a null or empty row
+            }
+        }
+    }
+}

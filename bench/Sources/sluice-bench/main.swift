@@ -1,0 +1,125 @@
+// Benchmarks of Sluice's hot paths, each printed side by side with its peer from the same run.
+//
+//   sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]
+//
+// Reads the `image` tensor column of FILE into uint8 buffers with Sluice, with pyarrow
+// (bench/peers/pyarrow_read_tensor.py, one thread) and with a plain memory copy of the same bytes.
+import Dispatch
+import Foundation
+import Parquet
+
+struct Measurement {
+    var seconds: [Double] = []
+    var best: Double { seconds.min() ?? .nan }
+    var median: Double { seconds.sorted()[seconds.count / 2] }
+}
+
+func time(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Reads every row of the tensor column; returns (rows, checksum) so the work cannot be optimised away.
+func readAll(_ path: String, rowGroups: [Int]? = nil) throws -> (Int, UInt64) {
+    let reader = try ParquetFileReader(path: path)
+    let tensors = try TensorColumnReader(file: reader, column: "image", rowGroups: rowGroups)
+    var rows = 0
+    var checksum: UInt64 = 0
+    while let batch = try tensors.next(targetRows: 64) {
+        rows += batch.rowCount
+        checksum &+= UInt64(batch.bytes[batch.bytes.count / 2]) &+ UInt64(batch.bytes[batch.bytes.count - 1])
+    }
+    return (rows, checksum)
+}
+
+func runPeer(_ path: String, repeats: Int) -> [String: Any]? {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("peers/pyarrow_read_tensor.py").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script, path, "--repeat", String(repeats)]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { return nil }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+    return (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
+}
+
+func tensorRead(_ arguments: [String]) throws {
+    guard let path = arguments.first else {
+        print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
+        exit(2)
+    }
+    func option(_ name: String, _ fallback: Int) -> Int {
+        arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
+    }
+    let repeats = option("--repeat", 5)
+    let threads = option("--threads", ProcessInfo.processInfo.activeProcessorCount)
+    let reader = try ParquetFileReader(path: path)
+    let tensors = try TensorColumnReader(file: reader, column: "image")
+    let rows = Int(reader.numRows)
+    let pixelBytes = rows * tensors.rowBytes
+    print("file: \(path): \(rows) images of shape \(tensors.shape) \(tensors.element), \(formatBytes(Int64(pixelBytes))) of pixels, \(formatBytes(reader.fileSize)) on disk")
+
+    // Ceiling: copying the same number of bytes from one buffer to another.
+    let source = [UInt8](repeating: 7, count: pixelBytes)
+    var target = [UInt8](repeating: 0, count: pixelBytes)
+    var copy = Measurement()
+    for _ in 0..<repeats {
+        copy.seconds.append(time {
+            target.withUnsafeMutableBytes { out in source.withUnsafeBytes { out.copyMemory(from: $0) } }
+        })
+    }
+    precondition(target[pixelBytes / 2] == 7)
+
+    var sluice = Measurement()
+    for _ in 0..<repeats {
+        sluice.seconds.append(try time {
+            let (count, _) = try readAll(path)
+            precondition(count == rows, "read \(count) rows, expected \(rows)")
+        })
+    }
+
+    // Scaling: `threads` readers at once, each reading the whole file (as parallel workers would read files).
+    var parallel = Measurement()
+    if threads > 1 {
+        for _ in 0..<repeats {
+            parallel.seconds.append(time {
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in _ = try? readAll(path) }
+            })
+        }
+    }
+
+    let peer = arguments.contains("--no-peer") ? nil : runPeer(path, repeats: max(1, min(repeats, 3)))
+
+    func row(_ name: String, _ seconds: Double, images: Int) -> String {
+        let rate = Double(images) / seconds
+        let gbps = Double(images * tensors.rowBytes) / seconds / 1e9
+        return "\(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", rate)) images/s  \(String(format: "%6.2f", gbps)) GB/s"
+    }
+    print("\nbest of \(repeats) runs (pixels decoded into uint8 buffers):")
+    print(row("memcpy of the same bytes (ceiling)", copy.best, images: rows))
+    print(row("sluice, 1 thread", sluice.best, images: rows))
+    if threads > 1 { print(row("sluice, \(threads) threads", parallel.best, images: rows * threads)) }
+    if let peer, let seconds = peer["seconds_best"] as? Double {
+        print(row("pyarrow \(peer["version"] ?? "?"), 1 thread", seconds, images: rows))
+        print(String(format: "\nsluice / pyarrow: %.1fx   sluice / memcpy: %.2f   (1 thread)", seconds / sluice.best, copy.best / sluice.best))
+    } else if !arguments.contains("--no-peer") {
+        print("\npyarrow peer unavailable (pip install pyarrow numpy)")
+    }
+    if threads > 1 {
+        print(String(format: "scaling: %.2fx with %d threads (linear would be %d.0x)", sluice.best * Double(threads) / parallel.best, threads, threads))
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "tensor-read": try tensorRead(Array(arguments.dropFirst()))
+default:
+    print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
+    exit(arguments.isEmpty ? 0 : 2)
+}
