@@ -29,7 +29,7 @@ struct Gen: ParsableCommand {
     var format = "raw"
 
     @Option(help: "Tensor type name in the Arrow schema: \(TensorLayout.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var layout = TensorLayout.rayV1.rawValue
+    var layout = TensorLayout.rayV2.rawValue
 
     @Option(help: "Compression codec: snappy, zstd, gzip, lz4_raw or none.")
     var codec = "snappy"

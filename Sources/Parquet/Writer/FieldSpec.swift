@@ -6,7 +6,7 @@ public indirect enum FieldSpec: Sendable {
     case list(name: String, element: FieldSpec, nullable: Bool = true)
     case group(name: String, fields: [FieldSpec], nullable: Bool = true)
     /// A fixed-shape tensor column stored as Ray Data stores it (a LIST of numbers, shape in the Arrow schema).
-    case tensor(name: String, element: TensorElement, shape: [Int], layout: TensorLayout = .rayV1)
+    case tensor(name: String, element: TensorElement, shape: [Int], layout: TensorLayout = .rayV2)
 
     public var name: String {
         switch self {
@@ -103,15 +103,17 @@ extension FieldSpec {
         switch self {
         case let .tensor(name, element, shape, layout):
             let item = ArrowField(name: "item", nullable: true, type: element.arrowType, children: [], metadata: [])
-            let dims = shape.map(String.init).joined(separator: ",")
+            // Exactly what Ray 2.x writes: "[256, 256, 3]", the metadata key before the name.
+            let dims = shape.map(String.init).joined(separator: ", ")
             let (type, metadata): (ArrowType, String) = switch layout {
             case .rayV1: (.list, "[\(dims)]")
             case .rayV2: (.largeList, "[\(dims)]")
-            case .fixedShape: (.fixedSizeList(listSize: shape.reduce(1, *)), "{\"shape\":[\(dims)]}")
+            case .fixedShape: (.fixedSizeList(listSize: shape.reduce(1, *)),
+                               "{\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"permutation\":[\((0..<shape.count).map(String.init).joined(separator: ","))]}")
             }
             return ArrowField(name: name, nullable: true, type: type, children: [item],
-                              metadata: [ArrowKeyValue(key: "ARROW:extension:name", value: layout.rawValue),
-                                         ArrowKeyValue(key: "ARROW:extension:metadata", value: metadata)])
+                              metadata: [ArrowKeyValue(key: "ARROW:extension:metadata", value: metadata),
+                                         ArrowKeyValue(key: "ARROW:extension:name", value: layout.rawValue)])
         case let .list(name, element, nullable):
             var item = element.arrowField()
             item.name = "element"

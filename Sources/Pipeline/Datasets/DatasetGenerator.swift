@@ -18,7 +18,7 @@ public struct DatasetGenerator: Sendable {
     public var height = 256
     public var width = 256
     public var format = Format.raw
-    public var layout = TensorLayout.rayV1
+    public var layout = TensorLayout.rayV2
     public var codec = CompressionCodec.snappy
 
     public init(images: Int) { self.images = images }
