@@ -10,7 +10,6 @@ struct PageStream {
     private var windowStart: Int64
     /// File offset of the next page header.
     private(set) var position: Int64
-    private(set) var pageIndex = -1
 
     init(source: any ByteRangeSource, start: Int64, length: Int64) {
         self.source = source
@@ -24,8 +23,13 @@ struct PageStream {
     /// Parses the next page header and hands `body` the page's stored (possibly compressed) bytes.
     /// The bytes are valid only during the call.
     mutating func nextPage<T>(_ body: (PageHeader, UnsafeRawBufferPointer) throws -> T) throws -> T {
-        pageIndex += 1
-        let header = try readHeader()
+        let headerOffset = position
+        let header: PageHeader
+        do {
+            header = try readHeader()
+        } catch let error as ParquetError {
+            throw error.located(.init(byteOffset: headerOffset))
+        }
         let size = Int(header.compressedPageSize)
         guard size <= Self.maxPageSize, Int(header.uncompressedPageSize) <= Self.maxPageSize else {
             throw ParquetError.corruptMetadata("page of \(max(size, Int(header.uncompressedPageSize))) bytes exceeds the \(Self.maxPageSize >> 20) MiB limit")

@@ -34,6 +34,7 @@ public final class TensorColumnReader {
     private let decoder: PageDecoder
     private var dictionary: TensorDictionary?
     private var rowsDelivered = 0
+    private var pageInChunk = -1
 
     /// Output rows (complete ones, then the row in progress).
     private var output: [UInt8] = []
@@ -179,8 +180,10 @@ public final class TensorColumnReader {
                 nextRowGroup += 1
                 continue
             }
-            let group = rowGroups[nextRowGroup - 1]
-            let isData = try withLocation(file.location(rowGroup: group, column: column)) { try decodePage() }
+            var at = file.location(rowGroup: rowGroups[nextRowGroup - 1], column: column)
+            pageInChunk += 1
+            at.page = pageInChunk
+            let isData = try withLocation(at) { try decodePage() }
             if isData { return true }
         }
     }
@@ -193,6 +196,7 @@ public final class TensorColumnReader {
             pages = PageStream(source: file.source, start: start, length: length)
             valuesLeftInChunk = Int(meta.numValues)
             dictionary = nil
+            pageInChunk = -1
         }
     }
 
