@@ -19,9 +19,12 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Hand-vectorised kernels with runtime CPU dispatch (C, because Swift cannot name AVX-512 VBMI).
+        .target(name: "CSluiceKernels"),
+
         .target(
             name: "Parquet",
-            dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib"]
+            dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
         ),
         .target(
             name: "Pipeline",

@@ -159,9 +159,8 @@ public final class TensorColumnReader {
         let valid = pendingValid && pending == elementsPerRow
         if !valid {
             ensureCapacity(rows: completeRows + 1)
-            output.withUnsafeMutableBytes { buffer in
-                (buffer.baseAddress! + completeRows * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
-            }
+            let start = completeRows * rowBytes
+            output.replaceSubrange(start..<start + rowBytes, with: repeatElement(0, count: rowBytes))
         }
         validity.append(valid)
         completeRows += 1
