@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Parquet", targets: ["Parquet"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Inference", targets: ["Inference"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -18,6 +19,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN 2.x or 3.x (no pkg-config file: linked by name), and the C shim that hides their differences.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL/System", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "CDNNLShim", dependencies: ["CDNNL"], path: "Sources/CDNNL/Shim",
+                linkerSettings: [.linkedLibrary("dnnl")]),
 
         // Hand-vectorised kernels with runtime CPU dispatch (C, because Swift cannot name AVX-512 VBMI).
         .target(name: "CSluiceKernels"),
@@ -25,6 +30,10 @@ let package = Package(
         .target(
             name: "Parquet",
             dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
+        ),
+        .target(
+            name: "Inference",
+            dependencies: ["CDNNLShim"]
         ),
         .target(
             name: "Pipeline",
@@ -46,6 +55,10 @@ let package = Package(
         .testTarget(
             name: "ParquetTests",
             dependencies: ["Parquet"]
+        ),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference"]
         ),
         .testTarget(
             name: "PipelineTests",
