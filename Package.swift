@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "Parquet",
                 "Pipeline",
+                "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +52,12 @@ let package = Package(
             name: "sluice-bench",
             dependencies: ["Parquet", "Pipeline"],
             path: "bench/Sources/sluice-bench"
+        ),
+        .target(name: "CPeak", path: "bench/Sources/CPeak"),
+        .executableTarget(
+            name: "sluice-infer-bench",
+            dependencies: ["Inference", "CPeak"],
+            path: "bench/Sources/sluice-infer-bench"
         ),
         .testTarget(
             name: "ParquetTests",

@@ -1,0 +1,210 @@
+// Model-only throughput of Sluice's inference engine, printed side by side with PyTorch and ONNX Runtime
+// from the same run, and as a fraction of the machine's measured arithmetic peak.
+//
+//   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16] [--threads 2]
+//                      [--seconds 5] [--no-peers]
+//
+// Peers: bench/peers/torch_resnet.py (interpreter: $SLUICE_TORCH_PYTHON, default /usr/bin/python3, e.g.
+// Debian's python3-torchvision) and bench/peers/onnxruntime_resnet.py ($SLUICE_ORT_PYTHON, default python3
+// with `pip install onnxruntime`) on the ONNX export the first one writes to bench/data/.
+import CPeak
+import Dispatch
+import Foundation
+import Inference
+
+struct Options {
+    var model = "resnet50"
+    var batches = [1, 16, 64]
+    var precisions: [Precision] = [.fp32, .bf16]
+    var threads = 2
+    var seconds = 5.0
+    var peers = true
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        func value(_ flag: String) throws -> String {
+            guard let v = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
+            return v
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--model": model = try value(flag)
+            case "--batches": batches = try value(flag).split(separator: ",").compactMap { Int($0) }
+            case "--precisions":
+                precisions = try value(flag).split(separator: ",").map {
+                    guard let p = Precision(rawValue: String($0)) else { throw BenchError("unknown precision \($0)") }
+                    return p
+                }
+            case "--threads": threads = Int(try value(flag)) ?? 2
+            case "--seconds": seconds = Double(try value(flag)) ?? 5
+            case "--no-peers": peers = false
+            case "-h", "--help":
+                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16] [--threads 2] [--seconds 5] [--no-peers]")
+                exit(0)
+            default: throw BenchError("unknown argument \(flag)")
+            }
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// GFLOP/s of `threads` threads each running the loop for about `seconds`.
+func peak(threads: Int, bf16: Bool, seconds: Double = 1.0) -> Double {
+    let perIteration = Double(bf16 ? 16 * 32 * 2 : 16 * 16 * 2)
+    let calibration = 2_000_000
+    let t0 = now()
+    _ = bf16 ? sluice_peak_bf16(calibration) : sluice_peak_fp32(calibration)
+    let iterations = max(calibration, Int(Double(calibration) * seconds / max(now() - t0, 1e-6)))
+    let group = DispatchGroup()
+    let start = now()
+    for _ in 0..<threads {
+        group.enter()
+        Thread.detachNewThread {
+            _ = bf16 ? sluice_peak_bf16(iterations) : sluice_peak_fp32(iterations)
+            group.leave()
+        }
+    }
+    group.wait()
+    let elapsed = now() - start
+    return Double(iterations) * perIteration * Double(threads) / elapsed / 1e9
+}
+
+struct Result {
+    let name: String
+    let config: String
+    let batch: Int
+    let imagesPerSecond: Double
+}
+
+func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
+    var results: [Result] = []
+    let backend = OneDNNBackend(threads: options.threads)
+    for precision in options.precisions {
+        for batch in options.batches {
+            let model = try backend.compile(graph, batchSize: batch, precision: precision)
+            let input = try SeededWeights.input(seed: 7)
+            var values = [Float](repeating: 0, count: batch * 3 * 224 * 224)
+            try input.withFloats { one in
+                for n in 0..<batch { for i in 0..<one.count { values[n * one.count + i] = one[i] } }
+            }
+            var output = [Float](repeating: 0, count: batch * 1000)
+            func once() throws -> Double {
+                let t = now()
+                try values.withUnsafeBufferPointer { inBuffer in
+                    try output.withUnsafeMutableBufferPointer { outBuffer in
+                        try model.run(input: inBuffer, count: batch, output: outBuffer)
+                    }
+                }
+                return now() - t
+            }
+            _ = try once()
+            var times: [Double] = []
+            let start = now()
+            while times.count < 3 || now() - start < options.seconds { times.append(try once()) }
+            times.sort()
+            let median = Double(batch) / times[times.count / 2]
+            results.append(Result(name: "sluice", config: precision.rawValue, batch: batch, imagesPerSecond: median))
+            print(String(format: "  sluice %@ batch %3d: %7.2f img/s (median of %d runs, best %.2f)", precision.rawValue,
+                         batch, median, times.count, Double(batch) / times[0]))
+            fflush(nil)
+        }
+    }
+    return results
+}
+
+func runPeer(_ interpreter: String, _ arguments: [String]) -> [Result] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [interpreter] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        print("  peer \(arguments.first ?? "") could not start: \(error)")
+        return []
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    var results: [Result] = []
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let peer = object["peer"] as? String, let config = object["config"] as? String,
+              let batch = object["batch"] as? Int, let rate = object["images_per_s"] as? Double
+        else { continue }
+        let version = object["version"] as? String ?? "?"
+        print(String(format: "  %@ %@ %@ batch %3d: %7.2f img/s", peer, version, config, batch, rate))
+        results.append(Result(name: peer, config: config, batch: batch, imagesPerSecond: rate))
+    }
+    if process.terminationStatus != 0 { print("  peer \(arguments.first ?? "") exited with \(process.terminationStatus)") }
+    return results
+}
+
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    guard let variant = ResNet.Variant(rawValue: options.model) else { throw BenchError("unknown model \(options.model)") }
+    let gflopPerImage = 2 * variant.multiplyAddsPerImage / 1e9
+    print("oneDNN \(OneDNNInfo.version), ISA \(OneDNNInfo.effectiveISA); \(options.model) (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), \(options.threads) threads, load average \(String(format: "%.2f", ProcessInfo.processInfo.loadAverage))")
+    let peakFP32 = sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, bf16: false) : .nan
+    let peakBF16 = sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, bf16: true) : .nan
+    print(String(format: "peak on %d threads: fp32 %.0f GFLOP/s (vfmadd231ps zmm loop), bf16 %.0f GFLOP/s (vdpbf16ps zmm loop)",
+                 options.threads, peakFP32, peakBF16))
+
+    let graph = try ResNet.build(variant, weights: SeededWeights(seed: ModelZoo.defaultSeed))
+    print("Sluice:")
+    var results = try runSluice(options, graph: graph)
+
+    if options.peers {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let peers = root.appendingPathComponent("peers").path
+        let onnx = root.appendingPathComponent("data/\(options.model).onnx").path
+        let environment = ProcessInfo.processInfo.environment
+        let torchPython = environment["SLUICE_TORCH_PYTHON"] ?? "/usr/bin/python3"
+        let ortPython = environment["SLUICE_ORT_PYTHON"] ?? "python3"
+        let batches = options.batches.map(String.init).joined(separator: ",")
+        print("PyTorch (\(torchPython)):")
+        results += runPeer(torchPython, ["\(peers)/torch_resnet.py", "--model", options.model, "--batches", batches,
+                                         "--threads", "\(options.threads)", "--seconds", "\(options.seconds)",
+                                         "--export-onnx", onnx])
+        print("ONNX Runtime (\(ortPython)):")
+        results += runPeer(ortPython, ["\(peers)/onnxruntime_resnet.py", "--onnx", onnx, "--batches", batches,
+                                       "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"])
+    }
+
+    func rate(_ name: String, _ config: String, _ batch: Int) -> Double? {
+        results.first { $0.name == name && $0.config == config && $0.batch == batch }?.imagesPerSecond
+    }
+    print("\nimages/s (median); ratio = Sluice / peer; peak fraction = img/s × \(String(format: "%.2f", gflopPerImage)) GFLOP / measured peak")
+    print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT")
+    func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
+    func r(_ a: Double?, _ b: Double?) -> String {
+        guard let a, let b, b > 0 else { return "-" }
+        return String(format: "%.2f×", a / b)
+    }
+    for batch in options.batches {
+        let s32 = rate("sluice", "fp32", batch), s16 = rate("sluice", "bf16", batch)
+        let pt = rate("pytorch", "fp32", batch), ptcl = rate("pytorch", "fp32_channels_last", batch)
+        let ptBest = [pt, ptcl].compactMap { $0 }.max()
+        let ort = rate("onnxruntime", "fp32", batch), pt16 = rate("pytorch", "bf16_channels_last", batch)
+        let p32 = s32.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakFP32) } ?? "-"
+        let p16 = s16.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakBF16) } ?? "-"
+        print("\(batch) | \(f(s32)) | \(p32) | \(f(pt)) | \(f(ptcl)) | \(f(ort)) | \(r(s32, ptBest)) | \(r(s32, ort)) || \(f(s16)) | \(p16) | \(f(pt16)) | \(r(s16, pt16))")
+    }
+    print(String(format: "load average at the end: %.2f (other work on the machine lowers every figure)", ProcessInfo.processInfo.loadAverage))
+} catch {
+    FileHandle.standardError.write(Data("sluice-infer-bench: \(error)\n".utf8))
+    exit(1)
+}
+
+extension ProcessInfo {
+    var loadAverage: Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let value = Double(first) else { return .nan }
+        return value
+    }
+}
