@@ -15,6 +15,10 @@ It writes Tests/Fixtures/engine/ (committed; CI never runs this script and never
     inputs.json              what the N inputs are: the photos, then seeded random tensors
     tiny.safetensors         a small hand-written safetensors file (F32, F16, BF16, metadata)
     tiny_expected.json       its tensors' values, as float32
+    ops_expected.json        a small graph of the other operations (grouped dilated convolution, ReLU6, average
+                             and max pooling in ceil mode, add, batch-norm, ReLU, global pooling, linear,
+                             softmax), its seeded parameters and input, and PyTorch's output
+    resnet{34,101,152}_keys.json   the other variants' keys, for the builder's key lists
 
 The weights are not committed: both sides make them from a seed with the generator below, which the
 Swift side (Sources/Inference/Models/SeededWeights.swift) implements identically, bit for bit.
@@ -202,6 +206,34 @@ def write_tiny_safetensors(path):
         json.dump(expected, f, indent=1)
 
 
+def ops_graph_expectation():
+    """The graph of InferenceTests/OperationsTests.swift, in PyTorch: every parameter is uniforms(7, name)
+    times the scale named here, the input uniforms(7, "ops.input") * 2."""
+    import torch
+    import torch.nn.functional as F
+    f32 = np.float32
+
+    def p(name, shape, scale):
+        return torch.from_numpy((uniforms(7, name, int(np.prod(shape))) * f32(scale)).reshape(shape))
+
+    x = torch.from_numpy((uniforms(7, "ops.input", 2 * 4 * 11 * 11) * f32(2)).reshape(2, 4, 11, 11))
+    a = F.conv2d(x, p("ops.conv1.weight", (6, 2, 3, 3), 0.5), p("ops.conv1.bias", (6,), 0.5),
+                 stride=2, padding=2, dilation=2, groups=2)
+    a = F.relu6(a * 4)  # the scale is part of conv1's weights below: conv(x, 4w, 4b) = 4·conv(x, w, b)
+    p1 = F.avg_pool2d(a, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+    p2 = F.max_pool2d(a, 3, stride=2, padding=1, ceil_mode=True)
+    s = p1 + p2
+    b = F.batch_norm(s, p("ops.bn.running_mean", (6,), 0.5), p("ops.bn.running_var", (6,), 0.25) + 1,
+                     p("ops.bn.weight", (6,), 0.5) + 1, p("ops.bn.bias", (6,), 0.5), training=False, eps=1e-5)
+    r = F.relu(b)
+    c = F.conv2d(r, p("ops.conv2.weight", (8, 6, 1, 1), 0.5))
+    g = F.adaptive_avg_pool2d(c, 1).flatten(1)
+    logits = F.linear(g, p("ops.fc.weight", (5, 8), 0.5), p("ops.fc.bias", (5,), 0.5))
+    out = F.softmax(logits, dim=1)
+    return {"output_shape": list(out.shape), "output": [float(v) for v in out.numpy().ravel()],
+            "logits": [float(v) for v in logits.numpy().ravel()]}
+
+
 def main():
     import torch
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -228,6 +260,15 @@ def main():
         print(f"{arch}: top-5 of the photos {top[:2].tolist()}", file=sys.stderr)
     with open(os.path.join(OUT, "inputs.json"), "w") as f:
         json.dump(inputs, f, indent=1)
+    import torchvision
+    for arch in ("resnet34", "resnet101", "resnet152"):
+        model = getattr(torchvision.models, arch)()
+        keys = [[k, list(v.shape)] for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")]
+        with open(os.path.join(OUT, f"{arch}_keys.json"), "w") as f:
+            json.dump(keys, f, separators=(",", ":"))
+    with torch.no_grad():
+        with open(os.path.join(OUT, "ops_expected.json"), "w") as f:
+            json.dump(ops_graph_expectation(), f, indent=1)
     write_tiny_safetensors(os.path.join(OUT, "tiny.safetensors"))
 
 
