@@ -82,37 +82,73 @@ struct Result {
     let imagesPerSecond: Double
 }
 
+/// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
+/// threads, running batches back to back for about `seconds` (at least 3 batches each).
+func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double) throws -> (median: Double, best: Double, runs: Int) {
+    let backend = OneDNNBackend(threads: max(1, threads / streams))
+    let models = try (0..<streams).map { _ in try backend.compile(graph, batchSize: batch, precision: precision) }
+    let sample = try SeededWeights.input(seed: 7).floats()
+    var values = [Float](repeating: 0, count: batch * sample.count)
+    for n in 0..<batch { values.replaceSubrange((n * sample.count)..<((n + 1) * sample.count), with: sample) }
+    let input = values
+    final class Times: @unchecked Sendable {
+        let lock = NSLock()
+        var perStream: [[Double]] = []
+        var failure: (any Error)?
+    }
+    let times = Times()
+    let group = DispatchGroup()
+    for model in models {
+        group.enter()
+        nonisolated(unsafe) let model = model
+        Thread.detachNewThread {
+            var output = [Float](repeating: 0, count: batch * 1000)
+            var mine: [Double] = []
+            do {
+                func once() throws -> Double {
+                    let t = now()
+                    try input.withUnsafeBufferPointer { i in
+                        try output.withUnsafeMutableBufferPointer { o in try model.run(input: i, count: batch, output: o) }
+                    }
+                    return now() - t
+                }
+                _ = try once()
+                let start = now()
+                while mine.count < 3 || now() - start < seconds { mine.append(try once()) }
+            } catch {
+                times.lock.withLock { times.failure = error }
+            }
+            times.lock.withLock { times.perStream.append(mine) }
+            group.leave()
+        }
+    }
+    group.wait()
+    if let failure = times.failure { throw failure }
+    // Throughput: every stream's images over the median batch time of that stream.
+    var median = 0.0, best = 0.0, runs = 0
+    for var t in times.perStream {
+        t.sort()
+        median += Double(batch) / t[t.count / 2]
+        best += Double(batch) / t[0]
+        runs += t.count
+    }
+    return (median, best, runs)
+}
+
 func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
     var results: [Result] = []
-    let backend = OneDNNBackend(threads: options.threads)
+    let streamChoices = options.threads > 1 ? [1, options.threads] : [1]
     for precision in options.precisions {
         for batch in options.batches {
-            let model = try backend.compile(graph, batchSize: batch, precision: precision)
-            let input = try SeededWeights.input(seed: 7)
-            var values = [Float](repeating: 0, count: batch * 3 * 224 * 224)
-            try input.withFloats { one in
-                for n in 0..<batch { for i in 0..<one.count { values[n * one.count + i] = one[i] } }
+            for streams in streamChoices {
+                let m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
+                                    streams: streams, seconds: options.seconds)
+                let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
+                results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median))
+                print(String(format: "  sluice %@ batch %3d, %d stream(s) × %d thread(s): %7.2f img/s (median of %d runs, best %.2f)",
+                             precision.rawValue, batch, streams, max(1, options.threads / streams), m.median, m.runs, m.best))
+                fflush(nil)
             }
-            var output = [Float](repeating: 0, count: batch * 1000)
-            func once() throws -> Double {
-                let t = now()
-                try values.withUnsafeBufferPointer { inBuffer in
-                    try output.withUnsafeMutableBufferPointer { outBuffer in
-                        try model.run(input: inBuffer, count: batch, output: outBuffer)
-                    }
-                }
-                return now() - t
-            }
-            _ = try once()
-            var times: [Double] = []
-            let start = now()
-            while times.count < 3 || now() - start < options.seconds { times.append(try once()) }
-            times.sort()
-            let median = Double(batch) / times[times.count / 2]
-            results.append(Result(name: "sluice", config: precision.rawValue, batch: batch, imagesPerSecond: median))
-            print(String(format: "  sluice %@ batch %3d: %7.2f img/s (median of %d runs, best %.2f)", precision.rawValue,
-                         batch, median, times.count, Double(batch) / times[0]))
-            fflush(nil)
         }
     }
     return results
@@ -180,6 +216,7 @@ do {
         results.first { $0.name == name && $0.config == config && $0.batch == batch }?.imagesPerSecond
     }
     print("\nimages/s (median); ratio = Sluice / peer; peak fraction = img/s × \(String(format: "%.2f", gflopPerImage)) GFLOP / measured peak")
+    print("Sluice: the better of 1 stream × \(options.threads) threads and \(options.threads) streams × 1 thread (both above)")
     print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT")
     func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
     func r(_ a: Double?, _ b: Double?) -> String {
@@ -187,7 +224,8 @@ do {
         return String(format: "%.2f×", a / b)
     }
     for batch in options.batches {
-        let s32 = rate("sluice", "fp32", batch), s16 = rate("sluice", "bf16", batch)
+        let s32 = [rate("sluice", "fp32", batch), rate("sluice", "fp32-streams", batch)].compactMap { $0 }.max()
+        let s16 = [rate("sluice", "bf16", batch), rate("sluice", "bf16-streams", batch)].compactMap { $0 }.max()
         let pt = rate("pytorch", "fp32", batch), ptcl = rate("pytorch", "fp32_channels_last", batch)
         let ptBest = [pt, ptcl].compactMap { $0 }.max()
         let ort = rate("onnxruntime", "fp32", batch), pt16 = rate("pytorch", "bf16_channels_last", batch)
