@@ -20,8 +20,11 @@ struct Predict: ParsableCommand {
     @Option(help: "A safetensors file holding the torchvision state_dict.")
     var weights: String?
 
-    @Option(help: "fp32 or bf16.")
+    @Option(help: "fp32, bf16, or int8 (needs --calibration).")
     var precision = "fp32"
+
+    @Option(help: "int8: a .npy float32 [N,3,224,224] batch of typical preprocessed inputs whose activations set the quantization scales.")
+    var calibration: String?
 
     @Option(help: "How many classes to print per input.")
     var topK = 5
@@ -45,11 +48,16 @@ struct Predict: ParsableCommand {
     var inputs: [String]
 
     func run() throws {
-        guard let precision = Precision(rawValue: precision), precision != .int8 else {
-            throw ValidationError("--precision must be fp32 or bf16")
+        guard let precision = Precision(rawValue: precision) else {
+            throw ValidationError("--precision must be fp32, bf16 or int8")
+        }
+        if precision == .int8, calibration == nil {
+            throw ValidationError("--precision int8 needs --calibration FILE.npy (typical inputs, [N,3,224,224])")
         }
         let graph = try ModelZoo.graph(model, weightsPath: weights)
-        let compiled = try OneDNNBackend(threads: threads).compile(graph, batchSize: batchSize, precision: precision)
+        let samples = try calibration.map { try NumpyFile.read(path: $0) }
+        let compiled = try OneDNNBackend(threads: threads, calibration: samples)
+            .compile(graph, batchSize: batchSize, precision: precision)
         if verbose {
             var report = "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(model) \(precision.rawValue), batch \(batchSize)\n"
             for record in compiled.dispatchReport { report += "  \(record)\n" }

@@ -230,8 +230,13 @@ def ops_graph_expectation():
     g = F.adaptive_avg_pool2d(c, 1).flatten(1)
     logits = F.linear(g, p("ops.fc.weight", (5, 8), 0.5), p("ops.fc.bias", (5,), 0.5))
     out = F.softmax(logits, dim=1)
+    # relu(conv(x) + x) with x = relu(conv0(input)): a convolution whose residual is its own input.
+    rx = torch.from_numpy((uniforms(7, "res.input", 2 * 4 * 6 * 6) * f32(2)).reshape(2, 4, 6, 6))
+    rx = F.relu(F.conv2d(rx, p("res.conv0.weight", (4, 4, 3, 3), 0.5), padding=1))
+    res = F.relu(F.conv2d(rx, p("res.conv.weight", (4, 4, 3, 3), 0.5), p("res.conv.bias", (4,), 0.5), padding=1) + rx)
     return {"output_shape": list(out.shape), "output": [float(v) for v in out.numpy().ravel()],
-            "logits": [float(v) for v in logits.numpy().ravel()]}
+            "logits": [float(v) for v in logits.numpy().ravel()],
+            "residual_output": [float(v) for v in res.numpy().ravel()]}
 
 
 def main():

@@ -47,16 +47,55 @@ struct OperationsTests {
     struct Expected: Decodable {
         let output_shape: [Int]
         let output: [Float]
+        let residual_output: [Float]
+    }
+
+    static func expected() throws -> Expected {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: EngineFixtures.path("ops_expected.json"))))
     }
 
     @Test(arguments: [Precision.fp32, .bf16])
     func matchesPyTorch(precision: Precision) throws {
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: EngineFixtures.path("ops_expected.json"))))
+        let expected = try Self.expected()
         let model = try OneDNNBackend(threads: 1).compile(try Self.graph(), batchSize: 2, precision: precision)
         let output = try model.run(try Self.input())
         #expect(output.shape == expected.output_shape)
         let difference = zip(try output.floats(), expected.output).map { abs($0 - $1) }.max() ?? .infinity
         #expect(difference <= (precision == .fp32 ? 1e-5 : 2e-2), "max |Δ| \(difference)")
+    }
+
+    /// relu(conv(x) + x), x = relu(conv0(input)) in the same blocked layout: the fused sum must not
+    /// accumulate onto the bytes the convolution reads.
+    @Test(arguments: [Precision.fp32, .bf16])
+    func convolutionWhoseResidualIsItsInput(precision: Precision) throws {
+        var g = Graph(inputShape: [4, 6, 6])
+        let conv = Conv2D(weight: try Self.parameter("res.conv.weight", [4, 4, 3, 3], scale: 0.5),
+                          bias: try Self.parameter("res.conv.bias", [4], scale: 0.5), padding: [1, 1])
+        let conv0 = Conv2D(weight: try Self.parameter("res.conv0.weight", [4, 4, 3, 3], scale: 0.5), padding: [1, 1])
+        let x0 = g.add(.conv2d(conv0), [g.input], name: "conv0")
+        let x = g.add(.activation(.relu), [x0], name: "relu0")
+        let y = g.add(.conv2d(conv), [x], name: "conv")
+        let s = g.add(.add, [y, x], name: "add")
+        g.add(.activation(.relu), [s], name: "relu")
+        var values = [Float](repeating: 0, count: 2 * 4 * 6 * 6)
+        values.withUnsafeMutableBufferPointer { SeededWeights.fillUniform($0, seed: 7, name: "res.input") }
+        let input = try Tensor(shape: [2, 4, 6, 6], values: values.map { $0 * 2 })
+        let model = try OneDNNBackend(threads: 1).compile(g, batchSize: 2, precision: precision)
+        let output = try model.run(input).floats()
+        let difference = zip(output, try Self.expected().residual_output).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference <= (precision == .fp32 ? 1e-5 : 5e-2), "max |Δ| \(difference)")
+    }
+
+    /// int8 covers what ResNets need and says so for the rest.
+    @Test func int8RefusesUnfusedOperations() throws {
+        let error = #expect(throws: InferenceError.self) {
+            try OneDNNBackend(calibration: try Self.input()).compile(try Self.graph(), batchSize: 2, precision: .int8)
+        }
+        #expect(error?.kind == .unsupported)
+        let missing = #expect(throws: InferenceError.self) {
+            try OneDNNBackend().compile(try Self.graph(), batchSize: 2, precision: .int8)
+        }
+        #expect(missing?.message.contains("calibration") == true)
     }
 
     @Test func passesFuseOnlyWhatTheyMay() throws {

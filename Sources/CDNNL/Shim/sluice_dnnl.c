@@ -111,6 +111,22 @@ dnnl_status_t sldnn_pd_query_md(sldnn_md *out, const_dnnl_primitive_desc_t pd, d
     return dnnl_success;
 }
 
+dnnl_status_t sldnn_md_retype(sldnn_md *out, const struct sldnn_md_s *source, sldnn_dtype dtype) {
+    *out = NULL;
+#if DNNL_VERSION_MAJOR >= 3
+    (void)source; (void)dtype;
+    return dnnl_unimplemented;
+#else
+    struct sldnn_md_s *md = calloc(1, sizeof *md);
+    if (!md) return dnnl_out_of_memory;
+    md->md = source->md;
+    md->md.data_type = to_dt(dtype);
+    md->md.extra.flags = 0;
+    *out = md;
+    return dnnl_success;
+#endif
+}
+
 dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s *md, dnnl_engine_t engine,
                                   void *handle) {
     return dnnl_memory_create(memory, MD(md), engine, handle);
@@ -118,19 +134,45 @@ dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s
 
 // ---- attributes ----
 
+static dnnl_status_t append_post_ops(dnnl_primitive_attr_t attr, int n_post_ops, const sldnn_post_op *ops);
+
 dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *ops) {
     dnnl_status_t st = dnnl_primitive_attr_create(attr);
     if (st != dnnl_success) return st;
+    st = append_post_ops(*attr, n_post_ops, ops);
+    if (st != dnnl_success) { dnnl_primitive_attr_destroy(*attr); *attr = NULL; }
+    return st;
+}
+
+dnnl_status_t sldnn_attr_create_scaled(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *ops,
+                                       int n_scales, int mask, const float *scales) {
+#if DNNL_VERSION_MAJOR >= 3
+    (void)n_post_ops; (void)ops; (void)n_scales; (void)mask; (void)scales;
+    *attr = NULL;
+    return dnnl_unimplemented;
+#else
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st != dnnl_success) return st;
+    st = dnnl_primitive_attr_set_output_scales(*attr, n_scales, mask, scales);
+    if (st == dnnl_success) st = append_post_ops(*attr, n_post_ops, ops);
+    if (st != dnnl_success) { dnnl_primitive_attr_destroy(*attr); *attr = NULL; }
+    return st;
+#endif
+}
+
+static dnnl_status_t append_post_ops(dnnl_primitive_attr_t attr, int n_post_ops, const sldnn_post_op *ops) {
+    dnnl_status_t st = dnnl_success;
     if (n_post_ops > 0) {
         dnnl_post_ops_t po;
         st = dnnl_post_ops_create(&po);
-        if (st != dnnl_success) { dnnl_primitive_attr_destroy(*attr); *attr = NULL; return st; }
+        if (st != dnnl_success) return st;
         for (int i = 0; i < n_post_ops && st == dnnl_success; i++) {
             if (ops[i].is_sum) {
+                dnnl_data_type_t dt = ops[i].sum_dtype < 0 ? dnnl_data_type_undef : to_dt((sldnn_dtype)ops[i].sum_dtype);
 #if DNNL_VERSION_MAJOR >= 3
-                st = dnnl_post_ops_append_sum(po, ops[i].scale, 0, dnnl_data_type_undef);
+                st = dnnl_post_ops_append_sum(po, ops[i].scale, 0, dt);
 #else
-                st = dnnl_post_ops_append_sum(po, ops[i].scale);
+                st = dnnl_post_ops_append_sum_v2(po, ops[i].scale, dt);
 #endif
             } else {
 #if DNNL_VERSION_MAJOR >= 3
@@ -140,11 +182,10 @@ dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, con
 #endif
             }
         }
-        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(*attr, po);
+        if (st == dnnl_success) st = dnnl_primitive_attr_set_post_ops(attr, po);
         dnnl_post_ops_destroy(po);
-        if (st != dnnl_success) { dnnl_primitive_attr_destroy(*attr); *attr = NULL; return st; }
     }
-    return dnnl_success;
+    return st;
 }
 
 // ---- primitive descriptors ----

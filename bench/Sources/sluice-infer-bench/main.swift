@@ -1,7 +1,7 @@
 // Model-only throughput of Sluice's inference engine, printed side by side with PyTorch and ONNX Runtime
 // from the same run, and as a fraction of the machine's measured arithmetic peak.
 //
-//   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16] [--threads 2]
+//   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2]
 //                      [--seconds 5] [--no-peers]
 //
 // Peers: bench/peers/torch_resnet.py (interpreter: $SLUICE_TORCH_PYTHON, default /usr/bin/python3, e.g.
@@ -15,7 +15,7 @@ import Inference
 struct Options {
     var model = "resnet50"
     var batches = [1, 16, 64]
-    var precisions: [Precision] = [.fp32, .bf16]
+    var precisions: [Precision] = [.fp32, .bf16, .int8]
     var threads = 2
     var seconds = 5.0
     var peers = true
@@ -39,7 +39,7 @@ struct Options {
             case "--seconds": seconds = Double(try value(flag)) ?? 5
             case "--no-peers": peers = false
             case "-h", "--help":
-                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16] [--threads 2] [--seconds 5] [--no-peers]")
+                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers]")
                 exit(0)
             default: throw BenchError("unknown argument \(flag)")
             }
@@ -85,7 +85,9 @@ struct Result {
 /// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
 /// threads, running batches back to back for about `seconds` (at least 3 batches each).
 func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double) throws -> (median: Double, best: Double, runs: Int) {
-    let backend = OneDNNBackend(threads: max(1, threads / streams))
+    // int8 scales come from 8 seeded inputs (not the timed one).
+    let calibration = precision == .int8 ? try calibrationBatch() : nil
+    let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration)
     let models = try (0..<streams).map { _ in try backend.compile(graph, batchSize: batch, precision: precision) }
     let sample = try SeededWeights.input(seed: 7).floats()
     var values = [Float](repeating: 0, count: batch * sample.count)
@@ -100,7 +102,6 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
     let group = DispatchGroup()
     for model in models {
         group.enter()
-        nonisolated(unsafe) let model = model
         Thread.detachNewThread {
             var output = [Float](repeating: 0, count: batch * 1000)
             var mine: [Double] = []
@@ -133,6 +134,12 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
         runs += t.count
     }
     return (median, best, runs)
+}
+
+func calibrationBatch() throws -> Tensor {
+    var values: [Float] = []
+    for seed in 100..<108 { values += try SeededWeights.input(seed: UInt64(seed)).floats() }
+    return try Tensor(shape: [8, 3, 224, 224], values: values)
 }
 
 func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
@@ -217,7 +224,7 @@ do {
     }
     print("\nimages/s (median); ratio = Sluice / peer; peak fraction = img/s × \(String(format: "%.2f", gflopPerImage)) GFLOP / measured peak")
     print("Sluice: the better of 1 stream × \(options.threads) threads and \(options.threads) streams × 1 thread (both above)")
-    print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT")
+    print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT || Sluice int8")
     func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
     func r(_ a: Double?, _ b: Double?) -> String {
         guard let a, let b, b > 0 else { return "-" }
@@ -231,7 +238,8 @@ do {
         let ort = rate("onnxruntime", "fp32", batch), pt16 = rate("pytorch", "bf16_channels_last", batch)
         let p32 = s32.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakFP32) } ?? "-"
         let p16 = s16.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakBF16) } ?? "-"
-        print("\(batch) | \(f(s32)) | \(p32) | \(f(pt)) | \(f(ptcl)) | \(f(ort)) | \(r(s32, ptBest)) | \(r(s32, ort)) || \(f(s16)) | \(p16) | \(f(pt16)) | \(r(s16, pt16))")
+        let s8 = [rate("sluice", "int8", batch), rate("sluice", "int8-streams", batch)].compactMap { $0 }.max()
+        print("\(batch) | \(f(s32)) | \(p32) | \(f(pt)) | \(f(ptcl)) | \(f(ort)) | \(r(s32, ptBest)) | \(r(s32, ort)) || \(f(s16)) | \(p16) | \(f(pt16)) | \(r(s16, pt16)) || \(f(s8))")
     }
     print(String(format: "load average at the end: %.2f (other work on the machine lowers every figure)", ProcessInfo.processInfo.loadAverage))
 } catch {

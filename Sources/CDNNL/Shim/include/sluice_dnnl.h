@@ -61,6 +61,7 @@ typedef struct {
     float alpha;            // eltwise only
     float beta;             // eltwise only
     float scale;            // sum only
+    int sum_dtype;          // sum only: an sldnn_dtype the previous destination holds, or -1 for dst's type
 } sldnn_post_op;
 
 // Memory descriptors.
@@ -72,11 +73,20 @@ int sldnn_md_equal(const struct sldnn_md_s *lhs, const struct sldnn_md_s *rhs);
 /// A copy of a primitive descriptor's memory descriptor: `what` is dnnl_query_src_md, _weights_md,
 /// _dst_md, _scratchpad_md...; a query the primitive does not have yields a zero-size descriptor.
 dnnl_status_t sldnn_pd_query_md(sldnn_md *md, const_dnnl_primitive_desc_t pd, dnnl_query_t what, int index);
+/// The same layout with another element type of the same size (int8 residuals read as s8 by a u8
+/// destination). oneDNN 3.x has no such setter: there it returns dnnl_unimplemented.
+dnnl_status_t sldnn_md_retype(sldnn_md *md, const struct sldnn_md_s *source, sldnn_dtype dtype);
 dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s *md, dnnl_engine_t engine,
                                   void *handle);
 
-// Attributes: post-ops, and (3.x) a user-managed scratchpad.
+// Attributes: post-ops.
 dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *post_ops);
+/// Attributes for int8 primitives: the result (bias included) is multiplied by `scales` (one value, mask 0;
+/// or one per output channel, mask 1 << 1 for convolutions and inner products) before the post-ops, as
+/// oneDNN 2.x's output scales. oneDNN 3.x moved scales to run-time arguments with other semantics: there
+/// this returns dnnl_unimplemented (int8 needs oneDNN 2.x for now).
+dnnl_status_t sldnn_attr_create_scaled(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *post_ops,
+                                       int n_scales, int mask, const float *scales);
 
 // Primitive descriptors (forward inference). A NULL bias means none.
 dnnl_status_t sldnn_convolution_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,

@@ -46,9 +46,18 @@ final class DNNLEngine: @unchecked Sendable {
 }
 
 enum ElementType {
-    case f32, bf16
+    case f32, bf16, s8, u8
 
-    var shim: sldnn_dtype { self == .f32 ? SLDNN_F32 : SLDNN_BF16 }
+    var shim: sldnn_dtype {
+        switch self {
+        case .f32: SLDNN_F32
+        case .bf16: SLDNN_BF16
+        case .s8: SLDNN_S8
+        case .u8: SLDNN_U8
+        }
+    }
+
+    var isInteger: Bool { self == .s8 || self == .u8 }
 }
 
 final class MemoryDesc {
@@ -69,6 +78,16 @@ final class MemoryDesc {
         handle = md
     }
 
+    private init(handle: sldnn_md) { self.handle = handle }
+
+    /// This layout with another element type of the same size.
+    func retyped(_ type: ElementType) throws -> MemoryDesc {
+        var md: sldnn_md?
+        try dnnlCheck(sldnn_md_retype(&md, handle, type.shim), "retyping a memory descriptor")
+        guard let md else { throw InferenceError(.backend, "oneDNN returned no memory descriptor") }
+        return MemoryDesc(handle: md)
+    }
+
     var byteSize: Int { sldnn_md_size(handle) }
 
     func equals(_ other: MemoryDesc) -> Bool { sldnn_md_equal(handle, other.handle) != 0 }
@@ -82,6 +101,19 @@ final class PrimitiveAttr {
     init(postOps: [sldnn_post_op]) throws {
         var attr: dnnl_primitive_attr_t?
         try dnnlCheck(sldnn_attr_create(&attr, Int32(postOps.count), postOps), "creating attributes")
+        guard let attr else { throw InferenceError(.backend, "oneDNN returned no attributes") }
+        handle = attr
+    }
+
+    /// With int8 output scales: one for the whole tensor, or one per output channel.
+    init(postOps: [sldnn_post_op], outputScales: [Float]) throws {
+        var attr: dnnl_primitive_attr_t?
+        let mask: Int32 = outputScales.count == 1 ? 0 : 1 << 1
+        let status = sldnn_attr_create_scaled(&attr, Int32(postOps.count), postOps, Int32(outputScales.count), mask, outputScales)
+        if status == dnnl_unimplemented {
+            throw InferenceError(.unsupported, "int8 needs oneDNN 2.x's output scales; this oneDNN (\(OneDNNInfo.version)) moved them to run-time arguments, which Sluice does not use yet")
+        }
+        try dnnlCheck(status, "creating int8 attributes")
         guard let attr else { throw InferenceError(.backend, "oneDNN returned no attributes") }
         handle = attr
     }

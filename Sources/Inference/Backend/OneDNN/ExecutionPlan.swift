@@ -17,11 +17,14 @@ final class ExecutionPlan {
     let arenaBytes: Int
     /// What the activations would take with one buffer each.
     let unplannedBytes: Int
+    /// Calibration plans only: every value as plain float32 [batch, ...shape] after a run.
+    let captures: [ValueID: UnsafeRawPointer]
     private let arena: TensorStorage
     private let memories: [DNNLMemory]
 
     init(batch: Int, steps: [Step], records: [DispatchRecord], inputMemory: DNNLMemory, outputPointer: UnsafeRawPointer,
-         arena: TensorStorage, unplannedBytes: Int, memories: [DNNLMemory]) {
+         arena: TensorStorage, unplannedBytes: Int, memories: [DNNLMemory], captures: [ValueID: UnsafeRawPointer]) {
+        self.captures = captures
         self.batch = batch
         self.steps = steps
         self.records = records
@@ -81,8 +84,13 @@ final class PlanBuilder {
     private var flattenedFrom: [ValueID: ValueID] = [:]
     private let consumers: [ValueID: [Int]]
     private let inputMemory: DNNLMemory
+    /// int8: each value's type and scale (quantized = real × scale).
+    private let quantization: [ValueID: ActivationQuantization]?
+    private let capture: Bool
+    private var captureViews: [ValueID: Int] = [:]
 
-    init(engine: DNNLEngine, graph: Graph, batch: Int, precision: Precision, weights: WeightCache) throws {
+    init(engine: DNNLEngine, graph: Graph, batch: Int, precision: Precision, weights: WeightCache,
+         quantization: [ValueID: ActivationQuantization]? = nil, capture: Bool = false) throws {
         self.engine = engine
         self.graph = graph
         self.shapes = try graph.inferShapes()
@@ -90,8 +98,12 @@ final class PlanBuilder {
         switch precision {
         case .fp32: act = .f32
         case .bf16: act = .bf16
-        case .int8: throw InferenceError(.unsupported, "int8 inference is not implemented yet (fp32 and bf16 are)")
+        case .int8:
+            guard quantization != nil else { throw InferenceError(.invalidGraph, "int8 plans need calibrated scales") }
+            act = .f32
         }
+        self.quantization = precision == .int8 ? quantization : nil
+        self.capture = capture
         self.weights = weights
         self.consumers = graph.consumers()
         let inputDesc = try MemoryDesc(dims: [batch] + graph.inputShape, type: .f32, layout: Self.plainLayout(graph.inputShape.count + 1))
@@ -110,7 +122,12 @@ final class PlanBuilder {
     func build() throws -> ExecutionPlan {
         for (index, node) in graph.nodes.enumerated() {
             try lower(node, index: index)
+            if capture, valueViews[node.output] != nil {
+                let d = dims(of: node.output)
+                captureViews[node.output] = try view(of: node.output, as: MemoryDesc(dims: d, type: .f32, layout: Self.plainLayout(d.count)))
+            }
         }
+        for v in captureViews.values { slots[views[v].slot].lastStep = steps.count }
         // The output, as plain float32 [N, ...].
         let outShape = [batch] + shapes[graph.output, default: []]
         let plain = try MemoryDesc(dims: outShape, type: .f32, layout: Self.plainLayout(outShape.count))
@@ -139,9 +156,10 @@ final class PlanBuilder {
             })
         }
         let unplanned = slots.reduce(0) { $0 + $1.size }
+        let captures = captureViews.mapValues { UnsafeRawPointer(arena.bytes + offsets[views[$0].slot]) }
         return ExecutionPlan(batch: batch, steps: executable, records: records, inputMemory: inputMemory,
                              outputPointer: UnsafeRawPointer(arena.bytes + offsets[views[outView].slot]),
-                             arena: arena, unplannedBytes: unplanned, memories: memories)
+                             arena: arena, unplannedBytes: unplanned, memories: memories, captures: captures)
     }
 
     // MARK: views and slots
@@ -191,7 +209,12 @@ final class PlanBuilder {
         case .fixed(let m): sourceDesc = m.desc
         }
         let target = newView(desc)
-        let pd = try PrimitiveDesc("reorder of \(value)") { sldnn_reorder_pd($0, engine.engine, sourceDesc.handle, desc.handle, nil) }
+        // int8: the float32 input is quantized on its way in.
+        let attr = try quantization?[value].map { q -> PrimitiveAttr in
+            guard case .fixed = source else { return try PrimitiveAttr(postOps: []) }
+            return try PrimitiveAttr(postOps: [], outputScales: [q.scale])
+        }
+        let pd = try PrimitiveDesc("reorder of \(value)") { sldnn_reorder_pd($0, engine.engine, sourceDesc.handle, desc.handle, attr?.handle) }
         try append(pd, [(DNNLArg.src, source), (DNNLArg.dst, write(target))],
                    layer: value == graph.input ? "input" : "reorder", kind: "reorder", detail: "\(dims(of: value))")
         materialized[value, default: []].append(target)
@@ -202,7 +225,16 @@ final class PlanBuilder {
     private func naturalDesc(of value: ValueID) throws -> MemoryDesc {
         if let own = valueViews[value] { return views[own].desc }
         let d = dims(of: value)
-        return try MemoryDesc(dims: d, type: act, layout: Self.plainLayout(d.count))
+        return try MemoryDesc(dims: d, type: type(of: value), layout: Self.plainLayout(d.count))
+    }
+
+    /// The element type a value is computed in: its quantized type under int8, else the precision's.
+    private func type(of value: ValueID) -> ElementType { quantization?[value]?.type ?? act }
+
+    private func requireFloat(_ node: Node) throws {
+        if quantization != nil {
+            throw InferenceError(.unsupported, "int8: \(node.operation.kindName) (\(node.name)) is not supported unfused; use fp32 or bf16")
+        }
     }
 
     private func dims(of value: ValueID) -> [Int] { [batch] + shapes[value, default: []] }
@@ -211,15 +243,43 @@ final class PlanBuilder {
         value != graph.output && value != graph.input && (consumers[value] ?? []).allSatisfy { $0 <= nodeIndex }
     }
 
-    private func postOps(sum: Bool, activation: Activation?) -> [sldnn_post_op] {
+    /// `sumScale` scales the previous destination (int8: the residual's scale to the output's);
+    /// `outputScale` is the scale the post-ops see their input in (int8: clip bounds are quantized).
+    private func postOps(sum: Bool, activation: Activation?, sumScale: Float = 1, outputScale: Float = 1) -> [sldnn_post_op] {
         var ops: [sldnn_post_op] = []
-        if sum { ops.append(sldnn_post_op(is_sum: 1, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: 1)) }
+        if sum { ops.append(sldnn_post_op(is_sum: 1, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: sumScale, sum_dtype: -1)) }
         switch activation {
-        case .relu: ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: 1))
-        case .clip(let lower, let upper): ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_CLIP, alpha: lower, beta: upper, scale: 1))
+        case .relu: ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: 1, sum_dtype: -1))
+        case .clip(let lower, let upper):
+            ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_CLIP, alpha: lower * outputScale, beta: upper * outputScale,
+                                     scale: 1, sum_dtype: -1))
         case nil: break
         }
         return ops
+    }
+
+    /// int8 attributes and bias for a layer with weight scales `weightScales` (per output channel):
+    /// oneDNN 2.x computes dst = scale·(Σ src·w + bias), so the bias is given in accumulator units.
+    private func int8Parameters(input: ValueID, output: ValueID?, weightScales: [Float], bias: Tensor?,
+                                sum: (residual: ValueID, used: Bool), activation: Activation?) throws -> (PrimitiveAttr, Tensor?) {
+        guard let qIn = quantization?[input] else { throw InferenceError(.invalidGraph, "no int8 scale for \(input)") }
+        let outScale = output.flatMap { quantization?[$0]?.scale } ?? 1
+        let scales = weightScales.map { outScale / (qIn.scale * $0) }
+        var sumScale: Float = 1
+        var sumType: Int32 = -1
+        if sum.used {
+            guard let qRes = quantization?[sum.residual] else { throw InferenceError(.invalidGraph, "no int8 scale for \(sum.residual)") }
+            sumScale = outScale / qRes.scale
+            if let output, let qOut = quantization?[output], qOut.type != qRes.type { sumType = Int32(qRes.type.shim.rawValue) }
+        }
+        var ops = postOps(sum: sum.used, activation: activation, sumScale: sumScale, outputScale: outScale)
+        if sum.used { ops[0].sum_dtype = sumType }
+        let attr = try PrimitiveAttr(postOps: ops, outputScales: scales)
+        let scaledBias = try bias.map { b -> Tensor in
+            let values = try b.floats()
+            return try Tensor(shape: b.shape, values: values.indices.map { values[$0] * qIn.scale * weightScales[$0] })
+        }
+        return (attr, scaledBias)
     }
 
     // MARK: lowering
@@ -256,12 +316,13 @@ final class PlanBuilder {
                 return
             }
             let sourceDims = dims(of: source)
-            let plain = try MemoryDesc(dims: sourceDims, type: act, layout: Self.plainLayout(sourceDims.count))
+            let plain = try MemoryDesc(dims: sourceDims, type: type(of: source), layout: Self.plainLayout(sourceDims.count))
             let copy = try view(of: source, as: plain)
-            valueViews[node.output] = alias(copy, as: try MemoryDesc(dims: outDims, type: act, layout: SLDNN_AB))
+            valueViews[node.output] = alias(copy, as: try MemoryDesc(dims: outDims, type: type(of: source), layout: SLDNN_AB))
         case .linear(let linear):
             try lowerLinear(linear, node: node, outDims: outDims)
         case .batchNorm(let bn):
+            try requireFloat(node)
             let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
             let desc = views[src].desc
             let pd = try PrimitiveDesc("batch-norm \(node.name)") {
@@ -275,6 +336,7 @@ final class PlanBuilder {
                        layer: node.name, kind: "batch_norm", detail: "\(outDims)")
             valueViews[node.output] = out
         case .activation(let activation):
+            try requireFloat(node)
             let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
             let desc = views[src].desc
             let (kind, alpha, beta): (sldnn_eltwise, Float, Float) = switch activation {
@@ -289,6 +351,7 @@ final class PlanBuilder {
                        kind: node.operation.kindName, detail: "\(outDims)")
             valueViews[node.output] = out
         case .add:
+            try requireFloat(node)
             let a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
             let desc = views[a].desc
             let b = try view(of: node.inputs[1], as: desc)
@@ -300,6 +363,7 @@ final class PlanBuilder {
                        layer: node.name, kind: "add", detail: "\(outDims)")
             valueViews[node.output] = out
         case .softmax:
+            try requireFloat(node)
             let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
             let desc = views[src].desc
             let pd = try PrimitiveDesc("softmax \(node.name)") {
@@ -318,13 +382,24 @@ final class PlanBuilder {
         let w = conv.weight.shape
         let grouped = conv.groups > 1
         let weightDims = grouped ? [conv.groups, w[0] / conv.groups, w[1], w[2], w[3]] : w
-        let weightsAny = try MemoryDesc(dims: weightDims, type: act, layout: SLDNN_ANY)
+        let int8 = quantization != nil
+        let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
         let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
-        let dstAny = try MemoryDesc(dims: outDims, type: act, layout: SLDNN_ANY)
-        let attr = try PrimitiveAttr(postOps: postOps(sum: conv.addsResidual, activation: conv.activation))
+        let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
+        var weightTensor = conv.weight, bias = conv.bias
+        let attr: PrimitiveAttr
+        if int8 {
+            let (quantized, scales) = try Quantizer.quantizeWeights(conv.weight)
+            weightTensor = quantized
+            (attr, bias) = try int8Parameters(input: input, output: node.output, weightScales: scales, bias: conv.bias,
+                                              sum: (node.inputs.count > 1 ? node.inputs[1] : input, conv.addsResidual),
+                                              activation: conv.activation)
+        } else {
+            attr = try PrimitiveAttr(postOps: postOps(sum: conv.addsResidual, activation: conv.activation))
+        }
         let strides = conv.stride.map(Int64.init), dilates = conv.dilation.map { Int64($0 - 1) }
         let padding = conv.padding.map(Int64.init)
-        let hasBias = conv.bias != nil
+        let hasBias = bias != nil
 
         func create(src: MemoryDesc) throws -> PrimitiveDesc {
             try PrimitiveDesc("convolution \(node.name)") {
@@ -335,37 +410,44 @@ final class PlanBuilder {
         // Keep the producer's layout when the convolution accepts it (no reorder between layers); let
         // oneDNN choose for the graph input, which is reordered once per batch anyway.
         let pd: PrimitiveDesc
+        let srcType = type(of: input)
         if let own = valueViews[input] {
-            pd = try (try? create(src: views[own].desc)) ?? create(src: MemoryDesc(dims: inDims, type: act, layout: SLDNN_ANY))
+            pd = try (try? create(src: views[own].desc)) ?? create(src: MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY))
         } else {
-            pd = try create(src: MemoryDesc(dims: inDims, type: act, layout: SLDNN_ANY))
+            pd = try create(src: MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY))
         }
         let src = try view(of: input, as: try pd.md(dnnl_query_src_md))
-        let weightMemory = try weights.memory(key: "\(node.name).weight", tensor: conv.weight, dims: weightDims,
+        let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,
                                               layout: grouped ? .abcde : .abcd, desc: try pd.md(dnnl_query_weights_md))
         let dstDesc = try pd.md(dnnl_query_dst_md)
 
         var out: Int
         if conv.addsResidual {
             let residual = node.inputs[1]
-            if let own = valueViews[residual], views[own].desc.equals(dstDesc), isLastUse(of: residual, at: index) {
-                // Accumulate in place onto the residual's bytes: nothing is copied.
+            // The residual in the destination's layout and its own type (int8: an s8 residual under a u8
+            // result; the sum post-op reads it as such).
+            let residualDesc = type(of: residual) == type(of: node.output) ? dstDesc : try dstDesc.retyped(type(of: residual))
+            if let own = valueViews[residual], views[own].desc.equals(residualDesc), isLastUse(of: residual, at: index),
+               residual != input {
+                // Accumulate in place onto the residual's bytes: nothing is copied (unless the convolution
+                // also reads them as its input).
                 out = alias(own, as: dstDesc)
                 materialized[residual] = nil
             } else {
                 let source = try view(of: residual, as: try naturalDesc(of: residual))
-                out = newView(dstDesc)
-                let copy = try PrimitiveDesc("residual copy") {
-                    sldnn_reorder_pd($0, engine.engine, views[source].desc.handle, dstDesc.handle, nil)
+                let copy = newView(residualDesc)
+                let reorder = try PrimitiveDesc("residual copy") {
+                    sldnn_reorder_pd($0, engine.engine, views[source].desc.handle, residualDesc.handle, nil)
                 }
-                try append(copy, [(DNNLArg.src, read(source)), (DNNLArg.dst, write(out))], layer: node.name,
+                try append(reorder, [(DNNLArg.src, read(source)), (DNNLArg.dst, write(copy))], layer: node.name,
                            kind: "residual_copy", detail: "\(outDims)")
+                out = alias(copy, as: dstDesc)
             }
         } else {
             out = newView(dstDesc)
         }
         var args: [(Int32, ArgRef)] = [(DNNLArg.src, read(src)), (DNNLArg.weights, .fixed(weightMemory))]
-        if let bias = conv.bias { args.append((DNNLArg.bias, .fixed(try weights.plainVector(bias)))) }
+        if let bias { args.append((DNNLArg.bias, .fixed(try weights.plainVector(bias)))) }
         args.append((DNNLArg.dst, write(out)))
         var detail = "\(inDims)→\(outDims) k\(w[2])x\(w[3]) s\(conv.stride[0])"
         if conv.addsResidual { detail += " +sum" }
@@ -378,7 +460,7 @@ final class PlanBuilder {
                               paddingR: [Int64], dilation: [Int], outDims: [Int]) throws {
         let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
         let srcDesc = views[src].desc
-        let dstAny = try MemoryDesc(dims: outDims, type: act, layout: SLDNN_ANY)
+        let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
         let s = stride.map(Int64.init), k = kernel.map(Int64.init), d = dilation.map(Int64.init)
         let pl = padding.map(Int64.init)
         let pd = try PrimitiveDesc("pooling \(node.name)") {
@@ -398,21 +480,32 @@ final class PlanBuilder {
         let weightDims = sourceDims.count == 4 ? [w[0]] + Array(sourceDims.dropFirst()) : w
         let src = try view(of: source, as: try naturalDesc(of: source))
         let srcDesc = views[src].desc
-        let weightsAny = try MemoryDesc(dims: weightDims, type: act, layout: SLDNN_ANY)
+        let int8 = quantization != nil
+        let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
         let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
-        let dstType: ElementType = node.output == graph.output ? .f32 : act
+        let dstType: ElementType = node.output == graph.output ? .f32 : type(of: node.output)
         let dstDesc = try MemoryDesc(dims: outDims, type: dstType, layout: SLDNN_AB)
-        let attr = try PrimitiveAttr(postOps: postOps(sum: false, activation: linear.activation))
-        let hasBias = linear.bias != nil
+        var weightTensor = try linear.weight.reshaped(weightDims), bias = linear.bias
+        let attr: PrimitiveAttr
+        if int8 {
+            let (quantized, scales) = try Quantizer.quantizeWeights(weightTensor)
+            weightTensor = quantized
+            (attr, bias) = try int8Parameters(input: source, output: node.output == graph.output ? nil : node.output,
+                                              weightScales: scales, bias: linear.bias, sum: (source, false),
+                                              activation: linear.activation)
+        } else {
+            attr = try PrimitiveAttr(postOps: postOps(sum: false, activation: linear.activation))
+        }
+        let hasBias = bias != nil
         let pd = try PrimitiveDesc("inner product \(node.name)") {
             sldnn_inner_product_pd($0, engine.engine, srcDesc.handle, weightsAny.handle, hasBias ? biasDesc.handle : nil,
                                    dstDesc.handle, attr.handle)
         }
-        let weightMemory = try weights.memory(key: "\(node.name).weight", tensor: linear.weight, dims: weightDims,
+        let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,
                                               layout: weightDims.count == 4 ? .abcd : .ab, desc: try pd.md(dnnl_query_weights_md))
         let out = newView(dstDesc)
         var args: [(Int32, ArgRef)] = [(DNNLArg.src, read(src)), (DNNLArg.weights, .fixed(weightMemory))]
-        if let bias = linear.bias { args.append((DNNLArg.bias, .fixed(try weights.plainVector(bias)))) }
+        if let bias { args.append((DNNLArg.bias, .fixed(try weights.plainVector(bias)))) }
         args.append((DNNLArg.dst, write(out)))
         try append(pd, args, layer: node.name, kind: "linear", detail: "\(sourceDims)→\(outDims)")
         valueViews[node.output] = out

@@ -17,14 +17,14 @@ final class WeightCache {
 
     var byteCount: Int { entries.values.joined().reduce(0) { $0 + $1.storage.byteCount } }
 
-    /// `tensor` (plain float32 with `dims`) in `desc`, reordered on first request.
+    /// `tensor` (plain float32, or int8 when quantized, with `dims`) in `desc`, reordered on first request.
     func memory(key: String, tensor: Tensor, dims: [Int], layout: PlainLayout, desc: MemoryDesc) throws -> DNNLMemory {
         if let hit = entries[key]?.first(where: { $0.desc.equals(desc) }) {
             return try DNNLMemory(desc, engine: engine, pointer: hit.storage.bytes)
         }
-        let source = try tensor.asFloat32()
+        let source = tensor.dtype == .int8 ? tensor : try tensor.asFloat32()
         retained.append(source)
-        let sourceDesc = try MemoryDesc(dims: dims, type: .f32, layout: layout.shim)
+        let sourceDesc = try MemoryDesc(dims: dims, type: source.dtype == .int8 ? .s8 : .f32, layout: layout.shim)
         let sourceMemory = try DNNLMemory(sourceDesc, engine: engine, pointer: source.storage.bytes)
         let storage = try TensorStorage(zeroedByteCount: desc.byteSize)
         let target = try DNNLMemory(desc, engine: engine, pointer: storage.bytes)
