@@ -4,7 +4,7 @@
 Run with Debian's Python and PyTorch (the PyPI torch wheel drags in gigabytes of CUDA libraries):
 
     apt-get install python3-torchvision          # torch 1.13, torchvision 0.14, numpy, PIL
-    /usr/bin/python3 Tests/Fixtures/make_engine_fixtures.py
+    /usr/bin/python3 Tests/Fixtures/make_engine_fixtures.py    # photos from ../shared/data/images ($SLUICE_SHARED)
 
 It writes Tests/Fixtures/engine/ (committed; CI never runs this script and never installs torch):
 
@@ -55,9 +55,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "engine")
-IMAGES = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "data", "images"))
-if not os.path.isdir(IMAGES):
-    IMAGES = "/work/shared/data/images"
+SHARED = os.environ.get("SLUICE_SHARED", os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared")))
+IMAGES = os.path.join(SHARED, "data", "images")
 
 WEIGHT_SEED = 20240601
 PHOTOS = ["jpeg-444-chelsea.jpg", "jpeg-444-peacock.jpg"]

@@ -68,3 +68,25 @@ struct BatchingTests {
         #expect(arena * 4 < unplanned)
     }
 }
+
+/// The fast paths are in use where the CPU has them (what `sluice predict --verbose` prints).
+struct DispatchTests {
+    @Test(arguments: [Precision.fp32, .bf16])
+    func convolutionsUseTheCPUsBestKernels(precision: Precision) throws {
+        let graph = try ResNet.build(.resnet50, weights: RecordingWeights())
+        let model = try OneDNNBackend(threads: 1).compile(graph, batchSize: 1, precision: precision)
+        let convolutions = model.dispatchReport.filter { $0.kind == "conv" }
+        #expect(convolutions.count == 53)
+        #expect(!model.dispatchReport.contains { $0.implementation == "unknown" || $0.implementation.hasPrefix("ref") })
+        // Only the input is reordered: no reorders between layers.
+        #expect(model.dispatchReport.filter { $0.kind == "reorder" || $0.kind == "residual_copy" }.map(\.layer) == ["input"])
+        let isa = OneDNNInfo.effectiveISA
+        if precision == .bf16, isa.hasPrefix("avx512_core_bf16") || isa.contains("amx") {
+            #expect(convolutions.allSatisfy { $0.implementation.contains("bf16") || $0.implementation.contains("amx") },
+                    "\(convolutions.map(\.implementation))")
+        }
+        if precision == .fp32, isa.hasPrefix("avx512") {
+            #expect(convolutions.allSatisfy { $0.implementation.contains("avx512") })
+        }
+    }
+}

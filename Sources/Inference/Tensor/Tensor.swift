@@ -57,7 +57,11 @@ public struct Tensor: Sendable {
         let raw = UnsafeRawBufferPointer(start: storage.bytes, count: count * dtype.byteSize)
         switch dtype {
         case .float32:
-            return (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                // Invariant: raw holds count × 4 bytes; copyMemory has no alignment requirement.
+                if let base = buffer.baseAddress, count > 0 { UnsafeMutableRawPointer(base).copyMemory(from: storage.bytes, byteCount: count * 4) }
+                initialized = count
+            }
         case .bfloat16:
             return (0..<count).map { HalfFloats.bfloat16ToFloat(raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
         case .float16:
