@@ -1,11 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Imaging's SIMD kernels are two orders of magnitude slower unoptimised, which would make debug builds
+// of the CLI and the image tests (thousands of decodes) crawl: they are optimised in every configuration.
+let imagingSettings: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Parquet", targets: ["Parquet"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
@@ -18,31 +23,45 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Image codecs for the Imaging module.
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CSpng", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
         .target(
             name: "Parquet",
             dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib"]
         ),
         .target(
+            name: "Imaging",
+            dependencies: ["CTurboJPEG", "CSpng"],
+            swiftSettings: imagingSettings
+        ),
+        .target(
             name: "Pipeline",
-            dependencies: ["Parquet"]
+            dependencies: ["Parquet", "Imaging"]
         ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "Parquet",
+                "Imaging",
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["Parquet", "Pipeline"],
+            dependencies: ["Parquet", "Imaging", "Pipeline"],
             path: "bench/Sources/sluice-bench"
         ),
         .testTarget(
             name: "ParquetTests",
             dependencies: ["Parquet"]
+        ),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging"],
+            swiftSettings: imagingSettings
         ),
         .testTarget(
             name: "PipelineTests",
