@@ -3,7 +3,7 @@ import PackageDescription
 
 // Imaging's SIMD kernels are two orders of magnitude slower unoptimised, which would make debug builds
 // of the CLI and the image tests (thousands of decodes) crawl: they are optimised in every configuration.
-let imagingSettings: [SwiftSetting] = [.unsafeFlags(["-O"])]
+let imagingSettings: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell"])]
 
 let package = Package(
     name: "Sluice",

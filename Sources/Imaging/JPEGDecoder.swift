@@ -37,13 +37,12 @@ public final class JPEGDecoder {
     /// The image size and layout, from the frame header (TurboJPEG 2.1's own header call refuses
     /// unusual chroma sampling factors that libjpeg decodes).
     public func header(_ bytes: UnsafeRawBufferPointer) throws -> Header {
-        let markers = JPEGMarkers(bytes)
-        return try header(markers)
+        try header(JPEGMarkers(bytes, headersOnly: true), bytes)
     }
 
-    private func header(_ markers: JPEGMarkers) throws -> Header {
+    private func header(_ markers: JPEGMarkers, _ bytes: UnsafeRawBufferPointer) throws -> Header {
         guard let frame = markers.frame else {
-            throw markers.endsEarly
+            throw JPEGMarkers(bytes).endsEarly
                 ? ImagingError(.truncated, "the JPEG data ends before its frame header (SOFn)")
                 : ImagingError(.corrupt, "no JPEG frame header (SOFn) before the end of the image")
         }
@@ -81,8 +80,8 @@ public final class JPEGDecoder {
         guard [1, 2, 4, 8].contains(scaleDenominator) else {
             throw ImagingError(.invalidArgument, "JPEG scale denominator \(scaleDenominator) is not 1, 2, 4 or 8")
         }
-        let markers = JPEGMarkers(bytes)
-        let header = try self.header(markers)
+        let markers = JPEGMarkers(bytes, headersOnly: true)
+        let header = try self.header(markers, bytes)
         let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
         guard !overflow, pixels <= maxPixels else {
             throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) JPEG exceeds the limit of \(maxPixels) pixels")
@@ -101,9 +100,10 @@ public final class JPEGDecoder {
                                    destination, Int32(width), Int32(rowBytes), Int32(height),
                                    Int32((cmyk ? TJPF_CMYK : TJPF_RGBX).rawValue), TJFLAG_LIMITSCANS)
         if status != 0 {
-            let fatal = tjGetErrorCode(handle) != TJERR_WARNING.rawValue
-            if fatal || markers.endsEarly {
-                throw error(markers, fatal: fatal)
+            // Only now is the whole stream walked, to tell a truncated file from a recoverable warning.
+            let endsEarly = JPEGMarkers(bytes).endsEarly
+            if tjGetErrorCode(handle) != TJERR_WARNING.rawValue || endsEarly {
+                throw error(endsEarly: endsEarly)
             }
             warnings.append("libjpeg: " + message())
         }
@@ -117,9 +117,9 @@ public final class JPEGDecoder {
         String(cString: tjGetErrorStr2(handle))
     }
 
-    private func error(_ markers: JPEGMarkers, fatal: Bool) -> ImagingError {
+    private func error(endsEarly: Bool) -> ImagingError {
         let text = message()
-        if markers.endsEarly {
+        if endsEarly {
             return ImagingError(.truncated, "the JPEG data ends before its EOI marker (libjpeg: \(text))")
         }
         let lowered = text.lowercased()

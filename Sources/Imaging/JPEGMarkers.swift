@@ -24,15 +24,18 @@ struct JPEGMarkers {
 
     /// The first SOFn frame header, if the walk reached one.
     var frame: Frame?
-    /// True when the data ends before an EOI marker.
+    /// True when the data ends before an EOI marker (only known after a walk through the whole stream).
     var endsEarly = true
-    /// Whether the stream defines Huffman (DHT) and quantisation (DQT) tables. libjpeg keeps the tables
+    /// Whether the stream defines Huffman (DHT) and quantisation (DQT) tables before its first scan (or,
+    /// after a whole walk, anywhere). libjpeg keeps the tables
     /// of the previous image in a reused decompressor, so a stream that relies on defaults (Motion-JPEG
     /// frames omit DHT) must be decoded by a fresh one.
     var definesHuffmanTables = false
     var definesQuantizationTables = false
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    /// Walks the markers of `bytes`; with `headersOnly`, stops at the first scan (the frame header and
+    /// tables are known then, `endsEarly` is not).
+    init(_ bytes: UnsafeRawBufferPointer, headersOnly: Bool = false) {
         let n = bytes.count
         guard n >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return }
         var i = 2
@@ -65,6 +68,7 @@ struct JPEGMarkers {
             if marker == 0xC4 { definesHuffmanTables = true }
             if marker == 0xDB { definesQuantizationTables = true }
             i += length
+            if marker == 0xDA && headersOnly { return }
             if marker == 0xDA {
                 // Entropy-coded data: skip stuffed 0xFF00 and restart markers up to the next real marker.
                 while i + 1 < n {

@@ -52,14 +52,15 @@ public final class ImagePreprocessor {
             }
         }
         let decoded = try decoder.decode(bytes, reduceTo: minimum)
-        try resample(decoded.pixels, width: decoded.width, height: decoded.height, denominator: decoded.scaleDenominator, into: output)
+        try resample(decoded.pixels, width: decoded.width, height: decoded.height, denominator: decoded.scaleDenominator,
+                     hasSlack: true, into: output)
         return Report(format: decoded.format, width: decoded.width, height: decoded.height,
                       scaleDenominator: decoded.scaleDenominator, warnings: decoded.warnings)
     }
 
     /// Writes the model input for pixels already in memory (a raw HWC tensor, a decoded image).
     public func preprocess(_ pixels: PixelView, into output: PreprocessOutput) throws {
-        try resample(pixels, width: pixels.width, height: pixels.height, denominator: 1, into: output)
+        try resample(pixels, width: pixels.width, height: pixels.height, denominator: 1, hasSlack: false, into: output)
     }
 
     /// Writes the model input for a raw HWC uint8 tensor of shape [height, width, channels].
@@ -68,7 +69,8 @@ public final class ImagePreprocessor {
     }
 
     /// `pixels` hold an image stored as `width` × `height`, reduced by `denominator` when decoded.
-    private func resample(_ pixels: PixelView, width: Int, height: Int, denominator: Int, into output: PreprocessOutput) throws {
+    private func resample(_ pixels: PixelView, width: Int, height: Int, denominator: Int, hasSlack: Bool,
+                          into output: PreprocessOutput) throws {
         let resized = spec.resizedSize(width: width, height: height)
         guard resized.width > 0, resized.height > 0 else {
             throw ImagingError(.invalidArgument, "resizing \(width)×\(height) gives \(resized), an empty image")
@@ -79,7 +81,8 @@ public final class ImagePreprocessor {
         guard output.count == 3 * pixelsOut else {
             throw ImagingError(.invalidArgument, "the output slot holds \(output.count) values; a \(x.outputSize)×\(y.outputSize) RGB image needs \(3 * pixelsOut)")
         }
-        let source = Source(pixels: pixels, in1X: Double(width) / Double(denominator), in1Y: Double(height) / Double(denominator))
+        let source = Source(pixels: pixels, in1X: Double(width) / Double(denominator), in1Y: Double(height) / Double(denominator),
+                            hasSlack: hasSlack)
         switch output {
         case let .nchwFloat32(buffer):
             guard let base = buffer.baseAddress else { return }
@@ -99,6 +102,8 @@ public final class ImagePreprocessor {
         var pixels: PixelView
         var in1X: Double
         var in1Y: Double
+        /// The buffer has `ScratchBuffer.slack` readable bytes after its last row (a decoder's own buffer).
+        var hasSlack: Bool
         var identityX: Bool { in1X == Double(pixels.width) }
         var identityY: Bool { in1Y == Double(pixels.height) }
     }
@@ -124,36 +129,46 @@ public final class ImagePreprocessor {
             horizontalKernel.build(horizontalWeights, rowWidth: pixels.width)
         }
 
-        // The horizontal pass's output: three planes of `rowCount` rows (one row when nothing is resized
-        // vertically), each row padded to whole 16-byte vectors.
+        // Rows of RGBX pixels, one per kept output column, padded to whole 8-pixel vectors: the horizontal
+        // pass's output for every source row the vertical pass reads (one row at a time when there is no
+        // vertical pass).
         let columns = keptX.count
-        let stride = (columns + 15) & ~15
-        let planeRows = copyY ? 1 : rowCount
-        let planeBytes = stride * planeRows
-        let planeBase = planes.reserve(3 * planeBytes).assumingMemoryBound(to: UInt8.self)
-        let red = planeBase, green = planeBase + planeBytes, blue = planeBase + 2 * planeBytes
-        let rowCopy: UnsafeMutablePointer<UInt8>? =
-            !copyX && (pixels.layout != .rgbx || horizontalKernel.readableWidth > pixels.width)
-            ? rowBuffer.reserve(horizontalKernel.readableWidth * 4).assumingMemoryBound(to: UInt8.self) : nil
+        let stride = (columns + 7) & ~7
+        let rows = planes.reserve(stride * (copyY ? 1 : rowCount), of: UInt32.self)
+        let inputWidth = copyX ? stride : horizontalKernel.readableWidth
+        let converted = rowBuffer.reserve(inputWidth, of: UInt32.self)
         let outX = x.keptOutput.lowerBound, outY = y.keptOutput.lowerBound
 
         horizontalKernel.start.withUnsafeBufferPointer { start in
             horizontalKernel.vectors.withUnsafeBufferPointer { vectors in
                 for row in firstRow..<(firstRow + rowCount) {
-                    let offset = copyY ? 0 : (row - firstRow) * stride
-                    let r = red + offset, g = green + offset, b = blue + offset
+                    let lastRow = row == pixels.height - 1 && !source.hasSlack
+                    var output: UnsafePointer<UInt32>
                     if copyX {
-                        Self.splitChannels(pixels.row(row), pixels.layout, from: keptX.lowerBound, count: columns, r, g, b)
-                    } else if let startBase = start.baseAddress, let vectorBase = vectors.baseAddress {
-                        var input = pixels.row(row)
-                        if let rowCopy {
-                            Self.expandToRGBX(input, pixels.layout, width: pixels.width, into: rowCopy, readableWidth: horizontalKernel.readableWidth)
-                            input = UnsafePointer(rowCopy)
+                        // The kept columns, in place when 8-pixel loads stay inside the buffer.
+                        if pixels.layout == .rgbx && (!lastRow || keptX.lowerBound + stride <= pixels.width) {
+                            output = UnsafeRawPointer(pixels.row(row)).assumingMemoryBound(to: UInt32.self) + keptX.lowerBound
+                        } else {
+                            Self.convertToRGBX(pixels.row(row), pixels.layout, from: keptX.lowerBound, count: columns, into: converted, paddedTo: stride)
+                            output = UnsafePointer(converted)
                         }
-                        ResampleKernels.horizontal(input, startBase, vectorBase, outputs: columns, groups: horizontalKernel.groups, r, g, b)
+                        if !copyY {
+                            (rows + (row - firstRow) * stride).update(from: output, count: stride)
+                        }
+                    } else {
+                        guard let startBase = start.baseAddress, let vectorBase = vectors.baseAddress else { return }
+                        var input = UnsafeRawPointer(pixels.row(row)).assumingMemoryBound(to: UInt32.self)
+                        if pixels.layout != .rgbx || horizontalKernel.readableWidth > pixels.width {
+                            Self.convertToRGBX(pixels.row(row), pixels.layout, from: 0, count: pixels.width, into: converted,
+                                               paddedTo: horizontalKernel.readableWidth)
+                            input = UnsafePointer(converted)
+                        }
+                        let destination = rows + (copyY ? 0 : (row - firstRow) * stride)
+                        ResampleKernels.horizontal(input, startBase, vectorBase, outputs: columns, pairs: horizontalKernel.pairs, destination)
+                        output = UnsafePointer(destination)
                     }
                     if copyY {
-                        Self.emitRow(r, g, b, columns: columns, y: outY + row - keptY.lowerBound, x: outX, sink)
+                        Self.emitRow(output, columns: columns, y: outY + row - keptY.lowerBound, x: outX, sink)
                     }
                 }
             }
@@ -167,81 +182,51 @@ public final class ImagePreprocessor {
                 let w = weightBase + i * taps
                 var column = 0
                 while column < columns {
-                    let r = ResampleKernels.vertical(red, stride: stride, x: column, first: first, count: count, w)
-                    let g = ResampleKernels.vertical(green, stride: stride, x: column, first: first, count: count, w)
-                    let b = ResampleKernels.vertical(blue, stride: stride, x: column, first: first, count: count, w)
-                    sink.write(y: outY + i, x: outX + column, r, g, b, count: min(16, columns - column))
-                    column += 16
+                    let (r, g, b) = ResampleKernels.vertical(rows, stride: stride, x: column, first: first, count: count, w)
+                    sink.write(y: outY + i, x: outX + column, r, g, b, count: min(8, columns - column))
+                    column += 8
                 }
             }
         }
     }
 
-    /// Sends one planar row to the sink in 16-pixel pieces.
-    /// Invariant: r, g, b have `columns` rounded up to 16 readable bytes.
+    /// Sends one row of RGBX pixels to the sink in 8-pixel pieces.
+    /// Invariant: `row` has `columns` rounded up to 8 readable pixels.
     @inline(__always)
-    private static func emitRow<Sink: PixelSink>(_ r: UnsafePointer<UInt8>, _ g: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>,
-                                                 columns: Int, y: Int, x: Int, _ sink: Sink) {
+    private static func emitRow<Sink: PixelSink>(_ row: UnsafePointer<UInt32>, columns: Int, y: Int, x: Int, _ sink: Sink) {
         var column = 0
         while column < columns {
-            sink.write(y: y, x: x + column, ResampleKernels.load16(r + column), ResampleKernels.load16(g + column),
-                       ResampleKernels.load16(b + column), count: min(16, columns - column))
-            column += 16
+            let (r, g, b) = ResampleKernels.channels(row + column)
+            sink.write(y: y, x: x + column, r, g, b, count: min(8, columns - column))
+            column += 8
         }
     }
 
-    /// Copies pixels `from..<from + count` of a row into three planes.
-    /// Invariant: the row holds at least `from + count` pixels; r, g, b have `count` writable bytes.
-    private static func splitChannels(_ row: UnsafePointer<UInt8>, _ layout: PixelLayout, from: Int, count: Int,
-                                      _ r: UnsafeMutablePointer<UInt8>, _ g: UnsafeMutablePointer<UInt8>, _ b: UnsafeMutablePointer<UInt8>) {
+    /// Copies pixels `from..<from + count` of a row as RGBX into `out`, zero-filled up to `paddedTo` pixels.
+    /// Invariant: the row holds at least `from + count` pixels; `out` has `max(count, paddedTo)` pixels.
+    private static func convertToRGBX(_ row: UnsafePointer<UInt8>, _ layout: PixelLayout, from: Int, count: Int,
+                                      into out: UnsafeMutablePointer<UInt32>, paddedTo: Int) {
         switch layout {
         case .rgbx:
-            let p = row + from * 4
-            for i in 0..<count {
-                r[i] = p[4 * i]
-                g[i] = p[4 * i + 1]
-                b[i] = p[4 * i + 2]
-            }
+            UnsafeMutableRawPointer(out).copyMemory(from: row + from &* 4, byteCount: count &* 4)
         case .rgb:
-            let p = row + from * 3
-            for i in 0..<count {
-                r[i] = p[3 * i]
-                g[i] = p[3 * i + 1]
-                b[i] = p[3 * i + 2]
+            let p = UnsafeRawPointer(row + from &* 3)
+            // Four-byte loads read one byte past each pixel, so the last pixel is assembled byte by byte.
+            for i in 0..<(count - 1) {
+                out[i] = p.loadUnaligned(fromByteOffset: i &* 3, as: UInt32.self) & 0x00FF_FFFF
             }
+            let last = (count - 1) &* 3
+            out[count - 1] = UInt32(p.load(fromByteOffset: last, as: UInt8.self))
+                | UInt32(p.load(fromByteOffset: last + 1, as: UInt8.self)) &<< 8
+                | UInt32(p.load(fromByteOffset: last + 2, as: UInt8.self)) &<< 16
         case .gray:
             let p = row + from
-            r.update(from: p, count: count)
-            g.update(from: p, count: count)
-            b.update(from: p, count: count)
-        }
-    }
-
-    /// Copies a row as RGBX pixels into `out`, zero-filled from `width` to `readableWidth` pixels.
-    /// Invariant: the row holds `width` pixels; `out` has `readableWidth * 4` writable bytes.
-    private static func expandToRGBX(_ row: UnsafePointer<UInt8>, _ layout: PixelLayout, width: Int,
-                                     into out: UnsafeMutablePointer<UInt8>, readableWidth: Int) {
-        switch layout {
-        case .rgbx:
-            out.update(from: row, count: width * 4)
-        case .rgb:
-            for i in 0..<width {
-                out[4 * i] = row[3 * i]
-                out[4 * i + 1] = row[3 * i + 1]
-                out[4 * i + 2] = row[3 * i + 2]
-                out[4 * i + 3] = 0
-            }
-        case .gray:
-            for i in 0..<width {
-                let v = row[i]
-                out[4 * i] = v
-                out[4 * i + 1] = v
-                out[4 * i + 2] = v
-                out[4 * i + 3] = 0
+            for i in 0..<count {
+                out[i] = UInt32(p[i]) &* 0x0001_0101
             }
         }
-        if readableWidth > width {
-            (out + width * 4).update(repeating: 0, count: (readableWidth - width) * 4)
+        if paddedTo > count {
+            (out + count).update(repeating: 0, count: paddedTo - count)
         }
     }
 }
