@@ -101,9 +101,11 @@ public final class JPEGDecoder {
                                    Int32((cmyk ? TJPF_CMYK : TJPF_RGBX).rawValue), TJFLAG_LIMITSCANS)
         if status != 0 {
             // Only now is the whole stream walked, to tell a truncated file from a recoverable warning.
-            let endsEarly = JPEGMarkers(bytes).endsEarly
-            if tjGetErrorCode(handle) != TJERR_WARNING.rawValue || endsEarly {
-                throw error(endsEarly: endsEarly)
+            // TurboJPEG 2.1 keeps reporting "warning" once any warning happened, even when a fatal error
+            // followed; the message tells them apart (a fatal error's replaces the first warning's).
+            let fatal = tjGetErrorCode(handle) != TJERR_WARNING.rawValue || !Self.isWarning(message())
+            if fatal || JPEGMarkers(bytes).endsEarly {
+                throw error(fatal: fatal)
             }
             warnings.append("libjpeg: " + message())
         }
@@ -117,13 +119,27 @@ public final class JPEGDecoder {
         String(cString: tjGetErrorStr2(handle))
     }
 
-    private func error(endsEarly: Bool) -> ImagingError {
+    /// libjpeg's warning messages (JWRN_* in jerror.h): the image was still decoded.
+    private static let warningMessages = ["Corrupt JPEG data", "Premature end of JPEG file", "Warning:", "Inconsistent progression sequence",
+                                          "Invalid SOS parameters for sequential JPEG", "Unknown Adobe color transform code",
+                                          "Application transferred too"]
+
+    private static func isWarning(_ message: String) -> Bool {
+        warningMessages.contains(where: message.hasPrefix)
+    }
+
+    /// libjpeg's messages for valid streams it does not decode.
+    private static let unsupportedMessages = ["Unsupported JPEG process", "Unsupported JPEG data precision",
+                                              "Unsupported color conversion", "Requested features are incompatible"]
+
+    /// The error for a failed decode: a fatal libjpeg error is classified by its message (libjpeg reports
+    /// running out of data only as a warning); a warning on a stream without EOI means it was truncated.
+    private func error(fatal: Bool) -> ImagingError {
         let text = message()
-        if endsEarly {
+        if !fatal || text.hasPrefix("Premature end") {
             return ImagingError(.truncated, "the JPEG data ends before its EOI marker (libjpeg: \(text))")
         }
-        let lowered = text.lowercased()
-        if lowered.contains("unsupported") || lowered.contains("not supported") || lowered.contains("requested feature") {
+        if Self.unsupportedMessages.contains(where: text.hasPrefix) {
             return ImagingError(.unsupported, "libjpeg: \(text)")
         }
         return ImagingError(.corrupt, "libjpeg: \(text)")

@@ -97,7 +97,7 @@ public final class PNGDecoder {
         let text = String(cString: spng_strerror(status))
         let kind: ImagingError.Kind
         switch spng_errno(rawValue: status) {
-        case SPNG_EOF, SPNG_EIDAT_TOO_SHORT:
+        case SPNG_IO_EOF, SPNG_EOF, SPNG_EIDAT_TOO_SHORT:
             kind = .truncated
         case SPNG_ECHUNK_CRC:
             throw ImagingError(.corrupt, "\(stage): a chunk's CRC does not match its data (libspng: \(text))")

@@ -76,7 +76,38 @@ struct TorchvisionFixtures: Decodable {
         var label: String { "\(name) [\(reference)] \(shape)" }
     }
 
+    struct Resize: Decodable {
+        var width: Int
+        var height: Int
+        var size: [Int]
+        var max_size: Int?
+        var resized_width: Int
+        var resized_height: Int
+    }
+
+    struct Crop: Decodable {
+        var width: Int
+        var height: Int
+        /// [height, width]
+        var crop: [Int]
+        var offset_top: Int
+        var offset_left: Int
+    }
+
+    struct Geometry: Decodable {
+        var resizes: [Resize]
+        var crops: [Crop]
+    }
+
+    struct Encoder: Decodable {
+        var raw: [Int]
+        var quality: Int
+        var decoded_rgb_sha256: String
+    }
+
     var normalization: Normalization
+    var geometry: Geometry
+    var encoder: Encoder
     var cases: [Case]
 
     static func load() throws -> TorchvisionFixtures {

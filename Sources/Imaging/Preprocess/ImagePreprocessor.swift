@@ -46,7 +46,7 @@ public final class ImagePreprocessor {
         var minimum: (width: Int, height: Int)?
         if spec.fastDecode {
             switch spec.resize {
-            case let .shorterSide(n): minimum = (n, n)
+            case let .shorterSide(n), let .shorterSideAtMost(n, _): minimum = (n, n)
             case let .exact(size): minimum = (size.width, size.height)
             case .none: minimum = nil
             }

@@ -16,6 +16,9 @@ public struct PreprocessSpec: Sendable, Equatable {
     public enum Resize: Sendable, Equatable {
         /// torchvision `Resize(n)`: the shorter side becomes n, the longer `int(n * long / short)`.
         case shorterSide(Int)
+        /// torchvision `Resize(n, max_size=m)`: as `shorterSide(n)`, then both sides scaled down so that the
+        /// longer is at most m.
+        case shorterSideAtMost(Int, maxSize: Int)
         /// torchvision `Resize((height, width))`.
         case exact(Size)
         /// No resize.
@@ -54,6 +57,8 @@ public struct PreprocessSpec: Sendable, Equatable {
         switch resize {
         case let .shorterSide(n) where n <= 0:
             throw ImagingError(.invalidArgument, "resize size must be positive, got \(n)")
+        case let .shorterSideAtMost(n, maxSize) where n <= 0 || maxSize <= n:
+            throw ImagingError(.invalidArgument, "resize size must be positive and max_size larger, got \(n) and \(maxSize)")
         case let .exact(size) where size.width <= 0 || size.height <= 0:
             throw ImagingError(.invalidArgument, "resize size must be positive, got \(size)")
         default:
@@ -90,10 +95,21 @@ public struct PreprocessSpec: Sendable, Equatable {
         case let .exact(size):
             return size
         case let .shorterSide(n):
-            // torchvision: new_short, new_long = size, int(size * long / short) (true division, truncation).
-            let short = min(width, height), long = max(width, height)
-            let newLong = Int(Double(n * long) / Double(short))
-            return width <= height ? Size(width: n, height: newLong) : Size(width: newLong, height: n)
+            return Self.shorterSide(n, maxSize: nil, width: width, height: height)
+        case let .shorterSideAtMost(n, maxSize):
+            return Self.shorterSide(n, maxSize: maxSize, width: width, height: height)
         }
+    }
+
+    /// torchvision's `_compute_resized_output_size` for an int size: new_short, new_long = size,
+    /// int(size * long / short) (true division, truncation), then capped by max_size.
+    private static func shorterSide(_ n: Int, maxSize: Int?, width: Int, height: Int) -> Size {
+        let short = min(width, height), long = max(width, height)
+        var newShort = n, newLong = Int(Double(n * long) / Double(short))
+        if let maxSize, newLong > maxSize {
+            newShort = Int(Double(maxSize * newShort) / Double(newLong))
+            newLong = maxSize
+        }
+        return width <= height ? Size(width: newShort, height: newLong) : Size(width: newLong, height: newShort)
     }
 }
