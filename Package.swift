@@ -65,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Parquet"]
+            dependencies: ["Pipeline", "Parquet", "Imaging"]
         ),
     ]
 )

@@ -39,7 +39,7 @@ public enum NPY {
         }
     }
 
-    static let magic: [UInt8] = [0x93] + Swift.Array("NUMPY".utf8)
+    public static let magic: [UInt8] = [0x93] + Swift.Array("NUMPY".utf8)
 
     /// The header (magic, version, length, dict, padding) of an array of `shape`.
     public static func header(dtype: DType, shape: [Int]) -> [UInt8] {
