@@ -27,9 +27,12 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSpng", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
+        // Hand-vectorised kernels with runtime CPU dispatch (C, because Swift cannot name AVX-512 VBMI).
+        .target(name: "CSluiceKernels"),
+
         .target(
             name: "Parquet",
-            dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib"]
+            dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
         ),
         .target(
             name: "Imaging",

@@ -11,9 +11,6 @@ struct Inspect: ParsableCommand {
     @Argument(help: "Parquet files or directories.")
     var paths: [String]
 
-    @Flag(help: "Verify page CRC-32 checksums while reading (inspect reads only the footer; this only affects head).")
-    var verifyChecksums = false
-
     func run() throws {
         var failures = 0
         for file in try ParquetPaths.expand(paths) {
@@ -45,11 +42,14 @@ struct Head: ParsableCommand {
     @Option(name: .short, help: "Number of rows.")
     var n = 10
 
+    @Flag(help: "Verify the CRC-32 of every page that carries one (pyarrow does not by default).")
+    var verifyChecksums = false
+
     func run() throws {
         var remaining = n
         for file in try ParquetPaths.expand([path]) where remaining > 0 {
             let reader = try ParquetFileReader(path: file)
-            let lines = try RowPreview(reader).lines(limit: remaining)
+            let lines = try RowPreview(reader, options: ReadOptions(verifyChecksums: verifyChecksums)).lines(limit: remaining)
             lines.forEach { print($0) }
             remaining -= lines.count
         }

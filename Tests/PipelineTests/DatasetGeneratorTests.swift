@@ -102,3 +102,18 @@ struct DatasetGeneratorTests {
         #expect(index == 5)
     }
 }
+
+@Suite("Class labels")
+struct ClassLabelTests {
+    @Test("the shipped ImageNet class names are the shared list, in torchvision's order")
+    func imageNetNames() throws {
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/data/imagenet-classes.txt")
+        let path = ProcessInfo.processInfo.environment["SLUICE_SHARED"].map { $0 + "/data/imagenet-classes.txt" } ?? shared.path
+        let names = ClassLabels.imageNet
+        #expect(names.count == 1000)
+        #expect(names == (try ClassLabels.load(path)))
+        #expect(names[0] == "tench")
+        #expect(names[999] == "toilet tissue")
+    }
+}

@@ -20,7 +20,7 @@ public struct BinaryValues: Sendable, Equatable {
         bytes[offsets[i]..<offsets[i + 1]]
     }
 
-    mutating func append(_ value: UnsafeRawBufferPointer) {
+    public mutating func append(_ value: UnsafeRawBufferPointer) {
         bytes.append(contentsOf: value)
         offsets.append(bytes.count)
     }

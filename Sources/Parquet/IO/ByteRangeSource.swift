@@ -14,6 +14,15 @@ public protocol ByteRangeSource: Sendable {
     func size() throws -> Int64
     /// Exactly `count` bytes starting at `offset`; a short read is an error.
     func read(offset: Int64, count: Int) throws -> [UInt8]
+    /// Fills `buffer` with the bytes starting at `offset` (lets readers reuse their buffers).
+    func read(offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws
+}
+
+extension ByteRangeSource {
+    public func read(offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let bytes = try read(offset: offset, count: buffer.count)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
 }
 
 /// A local file read with `pread`, so concurrent readers never share a file position.
@@ -47,31 +56,35 @@ public final class LocalFileSource: ByteRangeSource {
     public func size() throws -> Int64 { fileSize }
 
     public func read(offset: Int64, count: Int) throws -> [UInt8] {
+        try checkRange(offset, count)
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try read(offset: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+    }
+
+    public func read(offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let count = buffer.count
+        try checkRange(offset, count)
+        var done = 0
+        while done < count {
+            let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            if n > 0 {
+                done += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                let reason = n == 0 ? "the file ended early (was it truncated while reading?)" : String(cString: strerror(errno))
+                throw ParquetError(.io, "read of \(count) bytes failed: \(reason)", at: .init(file: name, byteOffset: offset))
+            }
+        }
+    }
+
+    private func checkRange(_ offset: Int64, _ count: Int) throws {
         guard offset >= 0, count >= 0, offset <= fileSize, Int64(count) <= fileSize - offset else {
             throw ParquetError(.truncated, "range \(offset)..<\(offset + Int64(count)) lies outside the file's \(fileSize) bytes",
                                at: .init(file: name, byteOffset: offset))
         }
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var done = 0
-            while done < count {
-                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if n > 0 {
-                    done += n
-                } else if n < 0 && errno == EINTR {
-                    continue
-                } else {
-                    failure = n == 0 ? -1 : errno
-                    break
-                }
-            }
-            initialized = done
-        }
-        guard failure == 0 else {
-            let reason = failure == -1 ? "the file ended early (was it truncated while reading?)" : String(cString: strerror(failure))
-            throw ParquetError(.io, "read of \(count) bytes failed: \(reason)", at: .init(file: name, byteOffset: offset))
-        }
-        return bytes
     }
 }
 

@@ -2,8 +2,12 @@
 /// the tensor path and shown as shape, dtype and CRC-32, never as millions of numbers.
 public struct RowPreview {
     public let reader: ParquetFileReader
+    public let options: ReadOptions
 
-    public init(_ reader: ParquetFileReader) { self.reader = reader }
+    public init(_ reader: ParquetFileReader, options: ReadOptions = ReadOptions()) {
+        self.reader = reader
+        self.options = options
+    }
 
     public func lines(limit: Int) throws -> [String] {
         var lines: [String] = []
@@ -12,10 +16,10 @@ public struct RowPreview {
             let wanted = min(limit - lines.count, Int(reader.metadata.rowGroups[group].numRows))
             guard wanted > 0 else { continue }
             let plainNames = reader.schema.fields.map(\.name).filter { tensors[$0] == nil }
-            let rows = try reader.readRows(rowGroup: group, fields: plainNames)
+            let rows = try reader.readRows(rowGroup: group, fields: plainNames, options: options)
             var tensorValues: [String: [String]] = [:]
             for (name, _) in tensors {
-                let tensorReader = try TensorColumnReader(file: reader, column: name, rowGroups: [group])
+                let tensorReader = try TensorColumnReader(file: reader, column: name, rowGroups: [group], options: options)
                 var rendered: [String] = []
                 while rendered.count < wanted, let batch = try tensorReader.next(targetRows: wanted - rendered.count) {
                     for i in 0..<min(batch.rowCount, wanted - rendered.count) {

@@ -34,15 +34,15 @@ extension ParquetFileReader {
         let column = schema.columns[index]
         let decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
         var data = ColumnChunkData(column: column)
-        var pages: PageStream?
+        var pageIndex = -1
         do {
             let (meta, start, length) = try chunkRange(rowGroup: rowGroup, column: index)
             let codec = try self.codec(of: meta)
             var stream = PageStream(source: source, start: start, length: length)
-            pages = stream
             var dictionary: ColumnValues?
             let expected = Int(meta.numValues)
             while data.entryCount < expected && !stream.isAtEnd {
+                pageIndex += 1
                 try stream.nextPage { header, stored in
                     switch header.type {
                     case .dictionaryPage:
@@ -63,7 +63,6 @@ extension ParquetFileReader {
                         break
                     }
                 }
-                pages = stream
             }
             guard data.entryCount == expected else {
                 throw ParquetError.corruptPage("the column chunk holds \(data.entryCount) values, its metadata says \(expected)")
@@ -71,7 +70,7 @@ extension ParquetFileReader {
             return data
         } catch let error as ParquetError {
             var at = location(rowGroup: rowGroup, column: column)
-            if let pages, pages.pageIndex >= 0 { at.page = pages.pageIndex }
+            if pageIndex >= 0 { at.page = pageIndex }
             throw error.located(at)
         }
     }

@@ -6,11 +6,10 @@ struct PageStream {
 
     private let source: any ByteRangeSource
     private let chunkEnd: Int64
-    private var window: [UInt8] = []
+    private var window = WindowBuffer()
     private var windowStart: Int64
     /// File offset of the next page header.
     private(set) var position: Int64
-    private(set) var pageIndex = -1
 
     init(source: any ByteRangeSource, start: Int64, length: Int64) {
         self.source = source
@@ -24,8 +23,13 @@ struct PageStream {
     /// Parses the next page header and hands `body` the page's stored (possibly compressed) bytes.
     /// The bytes are valid only during the call.
     mutating func nextPage<T>(_ body: (PageHeader, UnsafeRawBufferPointer) throws -> T) throws -> T {
-        pageIndex += 1
-        let header = try readHeader()
+        let headerOffset = position
+        let header: PageHeader
+        do {
+            header = try readHeader()
+        } catch let error as ParquetError {
+            throw error.located(.init(byteOffset: headerOffset))
+        }
         let size = Int(header.compressedPageSize)
         guard size <= Self.maxPageSize, Int(header.uncompressedPageSize) <= Self.maxPageSize else {
             throw ParquetError.corruptMetadata("page of \(max(size, Int(header.uncompressedPageSize))) bytes exceeds the \(Self.maxPageSize >> 20) MiB limit")
@@ -36,9 +40,7 @@ struct PageStream {
         try ensure(size)
         let offset = Int(position - windowStart)
         position += Int64(size)
-        return try window.withUnsafeBytes { bytes in
-            try body(header, UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + size]))
-        }
+        return try body(header, UnsafeRawBufferPointer(rebasing: window.bytes[offset..<offset + size]))
     }
 
     private mutating func readHeader() throws -> PageHeader {
@@ -46,14 +48,11 @@ struct PageStream {
         while true {
             try ensure(Int(attempt))
             let offset = Int(position - windowStart)
-            let available = window.count - offset
+            let available = window.bytes.count - offset
             do {
-                let (header, consumed) = try window.withUnsafeBytes { bytes -> (PageHeader, Int) in
-                    var reader = ThriftCompactReader(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + available]))
-                    let header = try PageHeader(thrift: &reader)
-                    return (header, reader.position)
-                }
-                position += Int64(consumed)
+                var reader = ThriftCompactReader(UnsafeRawBufferPointer(rebasing: window.bytes[offset..<offset + available]))
+                let header = try PageHeader(thrift: &reader)
+                position += Int64(reader.position)
                 return header
             } catch let error as ParquetError where error.kind == .truncated {
                 // The header may be longer than the bytes we looked at (large statistics): look further.
@@ -68,13 +67,32 @@ struct PageStream {
 
     /// Makes `count` bytes from `position` available in the window.
     private mutating func ensure(_ count: Int) throws {
-        if position >= windowStart, position + Int64(count) <= windowStart + Int64(window.count) { return }
+        if position >= windowStart, position + Int64(count) <= windowStart + Int64(window.bytes.count) { return }
         let length = Int(min(chunkEnd - position, Int64(max(count, Self.windowSize))))
         guard length >= count else {
             throw ParquetError.truncated("column chunk ends \(count - length) bytes early")
         }
-        window = []  // release the old window before reading the next one
-        window = try source.read(offset: position, count: length)
+        try source.read(offset: position, into: window.resize(length))
         windowStart = position
     }
+}
+
+/// The window's memory, kept across refills so a long chunk costs no allocation or page faults per window.
+/// (A class: the bytes it hands out stay valid while the page stream lives and does not refill.)
+final class WindowBuffer {
+    private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private(set) var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    /// Makes room for `count` bytes (keeping the allocation when it is large enough) and returns them.
+    func resize(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if storage.count < count {
+            storage.deallocate()
+            storage = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+        }
+        let region = UnsafeMutableRawBufferPointer(rebasing: storage[0..<count])
+        bytes = UnsafeRawBufferPointer(region)
+        return region
+    }
+
+    deinit { storage.deallocate() }
 }

@@ -28,8 +28,11 @@ public final class ParquetFileReader: Sendable {
             if trailer == Self.encryptedMagic {
                 throw ParquetError.unsupported("the file is encrypted (footer magic PARE); encrypted Parquet is not supported")
             }
-            guard head == Self.magic, trailer == Self.magic else {
-                throw ParquetError(.badMagic, "not a Parquet file: it starts with \(hex(head)) and ends with \(hex(trailer)), expected PAR1 (50415231)")
+            guard head == Self.magic else {
+                throw ParquetError(.badMagic, "not a Parquet file: it starts with \(hex(head)), expected PAR1 (50415231)")
+            }
+            guard trailer == Self.magic else {
+                throw ParquetError(.truncated, "the file starts like Parquet but does not end with PAR1 (it ends with \(hex(trailer))): truncated, or still being written")
             }
             let footerLength = tail.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: tailLength - 8, as: UInt32.self).littleEndian) }
             guard Int64(footerLength) <= size - 12 else {

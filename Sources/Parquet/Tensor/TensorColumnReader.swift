@@ -34,6 +34,7 @@ public final class TensorColumnReader {
     private let decoder: PageDecoder
     private var dictionary: TensorDictionary?
     private var rowsDelivered = 0
+    private var pageInChunk = -1
 
     /// Output rows (complete ones, then the row in progress).
     private var output: [UInt8] = []
@@ -158,9 +159,8 @@ public final class TensorColumnReader {
         let valid = pendingValid && pending == elementsPerRow
         if !valid {
             ensureCapacity(rows: completeRows + 1)
-            output.withUnsafeMutableBytes { buffer in
-                (buffer.baseAddress! + completeRows * rowBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
-            }
+            let start = completeRows * rowBytes
+            output.replaceSubrange(start..<start + rowBytes, with: repeatElement(0, count: rowBytes))
         }
         validity.append(valid)
         completeRows += 1
@@ -179,8 +179,10 @@ public final class TensorColumnReader {
                 nextRowGroup += 1
                 continue
             }
-            let group = rowGroups[nextRowGroup - 1]
-            let isData = try withLocation(file.location(rowGroup: group, column: column)) { try decodePage() }
+            var at = file.location(rowGroup: rowGroups[nextRowGroup - 1], column: column)
+            pageInChunk += 1
+            at.page = pageInChunk
+            let isData = try withLocation(at) { try decodePage() }
             if isData { return true }
         }
     }
@@ -193,6 +195,7 @@ public final class TensorColumnReader {
             pages = PageStream(source: file.source, start: start, length: length)
             valuesLeftInChunk = Int(meta.numValues)
             dictionary = nil
+            pageInChunk = -1
         }
     }
 

@@ -1,3 +1,5 @@
+import CSluiceKernels
+
 /// A dictionary page's values converted to the tensor's element type, ready to be gathered by index.
 struct TensorDictionary {
     let count: Int
@@ -47,20 +49,18 @@ struct TensorDictionary {
         }
     }
 
-    /// The 8-bit fast path: each index byte maps through the 256-entry table.
+    /// The 8-bit fast path: each index byte maps through the 256-entry table (64 bytes per step with
+    /// AVX-512 VBMI).
     private func mapBytes(_ indices: UnsafeRawBufferPointer, _ table: UnsafeRawBufferPointer, _ out: UnsafeMutableRawPointer) throws {
-        let source = indices.bindMemory(to: UInt8.self)
+        guard let source = indices.baseAddress, !indices.isEmpty else { return }
+        let bytes = source.assumingMemoryBound(to: UInt8.self)
         if count < 256 {
-            var largest: UInt8 = 0
-            for index in source { largest = max(largest, index) }
+            let largest = sluice_max_byte(bytes, indices.count)
             guard Int(largest) < count else { throw outOfRange(Int(largest)) }
         }
-        // Invariant: table holds 256 entries, so every byte is a valid subscript.
-        let lookup = table.bindMemory(to: UInt8.self).baseAddress!
-        let destination = out.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<source.count {
-            destination[i] = lookup[Int(source[i])]
-        }
+        // Invariant: table holds 256 entries, so every byte is a valid index.
+        sluice_lookup_bytes(bytes, out.assumingMemoryBound(to: UInt8.self), indices.count,
+                            table.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
 
     private func gatherPacked(_ bytes: UnsafeRawBufferPointer, bitWidth: Int, first: Int, count length: Int,

@@ -52,13 +52,17 @@ func runPeer(_ path: String, repeats: Int) -> [String: Any]? {
 
 func tensorRead(_ arguments: [String]) throws {
     guard let path = arguments.first else {
-        print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
+        print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer] [--only-sluice]")
         exit(2)
     }
     func option(_ name: String, _ fallback: Int) -> Int {
         arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
     }
     let repeats = option("--repeat", 5)
+    if arguments.contains("--only-sluice") {  // for profilers: nothing but Sluice's reads
+        for _ in 0..<repeats { _ = try readAll(path) }
+        return
+    }
     let threads = option("--threads", ProcessInfo.processInfo.activeProcessorCount)
     let reader = try ParquetFileReader(path: path)
     let tensors = try TensorColumnReader(file: reader, column: "image")

@@ -1,0 +1,109 @@
+import Foundation
+
+/// `sluice bench`: the public comparison on one machine. Generates (once) the seed's dataset in Ray's
+/// layout, runs each Sluice strategy as its own process (so peak RSS is per run), runs the Python peers on
+/// the same files, and reports them side by side.
+public struct BenchRunner: Sendable {
+    public var images = 2000
+    public var seed: UInt64 = 0
+    public var input: String?
+    public var dataRoot = "bench/data"
+    public var peersDirectory = "bench/peers"
+    public var strategies: [RunConfiguration.Strategy] = [.streaming, .fused, .staged]
+    public var model = "resnet50"
+    public var weights: String?
+    public var precision = "fp32"
+    public var batchSize = 64
+    public var runPeers = true
+    public var peerTimeout: TimeInterval = 3600
+    /// The sluice executable that runs each strategy.
+    public var executable: String
+
+    public init(executable: String) { self.executable = executable }
+
+    /// The dataset directory, generated if missing (a `_COMPLETE` marker says a previous run finished it).
+    public func dataset(log: (String) -> Void) throws -> String {
+        if let input { return input }
+        let directory = (dataRoot as NSString).appendingPathComponent("seed-\(images)-\(seed)")
+        let marker = (directory as NSString).appendingPathComponent("_COMPLETE")
+        if FileManager.default.fileExists(atPath: marker) { return directory }
+        log("generating \(images) images in Ray's layout into \(directory) (once; later runs reuse it)")
+        var generator = DatasetGenerator(images: images)
+        generator.seed = seed
+        _ = try generator.write(to: directory) { log("  wrote \($0)") }
+        FileManager.default.createFile(atPath: marker, contents: Data())
+        return directory
+    }
+
+    public func run(log: @escaping (String) -> Void) throws -> BenchReport {
+        let data = try dataset(log: log)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var entries: [BenchEntry] = []
+        var missing: [String: String] = [:]
+        var imageCount = 0
+
+        for strategy in strategies {
+            log("running sluice --strategy \(strategy.rawValue)")
+            let output = (scratch as NSString).appendingPathComponent("sluice-\(strategy.rawValue)")
+            let stats = (scratch as NSString).appendingPathComponent("stats-\(strategy.rawValue).json")
+            var arguments = ["run", "--input", data, "--output", output, "--strategy", strategy.rawValue, "--model", model,
+                             "--precision", precision, "--batch-size", String(batchSize), "--stats-json", stats, "--no-progress"]
+            if let weights { arguments += ["--weights", weights] }
+            let status = try runProcess(executable, arguments)
+            guard status == 0, let report = try? JSONDecoder().decode(JobReport.self, from: Data(contentsOf: URL(fileURLWithPath: stats))) else {
+                throw PipelineError.configuration("sluice run --strategy \(strategy.rawValue) failed (exit \(status))")
+            }
+            imageCount = report.images
+            entries.append(BenchEntry(name: "sluice \(strategy.rawValue)", kind: "sluice", images: report.images, seconds: report.seconds,
+                                      imagesPerSecond: report.imagesPerSecond, peakRSSBytes: report.peakRSSBytes,
+                                      cpuUtilisation: report.cpuUtilisation))
+            log(String(format: "  %.1f images/s", report.imagesPerSecond))
+        }
+
+        if runPeers {
+            for peer in peers(data: data, scratch: scratch) {
+                log("running peer \(peer.name)")
+                switch peer.run(timeout: peerTimeout) {
+                case let .measured(entry):
+                    entries.append(entry)
+                    log(String(format: "  %.1f images/s", entry.imagesPerSecond))
+                case let .missing(reason):
+                    missing[peer.name] = reason
+                    log("  not run: \(reason)")
+                }
+            }
+        }
+        return BenchReport(dataset: data, images: imageCount, model: model, precision: precision, batchSize: batchSize,
+                           cores: ProcessInfo.processInfo.activeProcessorCount, entries: entries, peersMissing: missing)
+    }
+
+    private func peers(data: String, scratch: String) -> [PeerRunner] {
+        func script(_ name: String) -> String { (peersDirectory as NSString).appendingPathComponent(name) }
+        func common(_ tag: String) -> [String] {
+            var arguments = ["--input", data, "--output", (scratch as NSString).appendingPathComponent("peer-\(tag)"), "--batch-size", String(batchSize)]
+            if let weights { arguments += ["--weights", weights] }
+            return arguments
+        }
+        var list = [
+            PeerRunner(name: "Ray Data", script: script("ray_data_peer.py"), arguments: common("ray")),
+            PeerRunner(name: "Spark fused", script: script("spark_peer.py"), arguments: common("spark-fused") + ["--mode", "fused"]),
+            PeerRunner(name: "Spark staged", script: script("spark_peer.py"), arguments: common("spark-staged") + ["--mode", "staged"]),
+            PeerRunner(name: "PyTorch loop", script: script("torch_loop_peer.py"), arguments: common("torch") + ["--precision", precision]),
+        ]
+        if precision == "fp32" {
+            list.append(PeerRunner(name: "ONNX Runtime loop", script: script("onnxruntime_peer.py"), arguments: common("onnxruntime")))
+        }
+        return list
+    }
+
+    private func runProcess(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}

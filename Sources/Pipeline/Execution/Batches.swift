@@ -1,0 +1,137 @@
+/// A preallocated batch: model input for `capacity` images, their logits, and which record each slot holds.
+final class Batch: @unchecked Sendable {
+    struct Slot {
+        var unit = 0
+        var row = 0
+        var id = ""
+        /// False if preprocessing failed (the slot's input is garbage and its logits are ignored).
+        var ok = false
+    }
+
+    let capacity: Int
+    let inputElements: Int
+    let classCount: Int
+    let inputs: UnsafeMutableBufferPointer<Float>
+    let logits: UnsafeMutableBufferPointer<Float>
+    var slots: [Slot]
+    /// Slots handed out / finished for the current fill.
+    var assigned = 0
+    var finished = 0
+    var sealed = false
+
+    init(capacity: Int, inputElements: Int, classCount: Int) {
+        self.capacity = capacity
+        self.inputElements = inputElements
+        self.classCount = classCount
+        inputs = .allocate(capacity: capacity * inputElements)
+        inputs.initialize(repeating: 0)
+        logits = .allocate(capacity: capacity * classCount)
+        logits.initialize(repeating: 0)
+        slots = Array(repeating: Slot(), count: capacity)
+    }
+
+    deinit {
+        inputs.deallocate()
+        logits.deallocate()
+    }
+
+    func input(_ slot: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: inputs[(slot * inputElements)..<((slot + 1) * inputElements)])
+    }
+
+    func logits(_ slot: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(rebasing: logits[(slot * classCount)..<((slot + 1) * classCount)])
+    }
+
+    var count: Int { assigned }
+
+    func reset() {
+        assigned = 0
+        finished = 0
+        sealed = false
+    }
+
+    static func bytes(capacity: Int, inputElements: Int, classCount: Int) -> Int64 {
+        Int64(capacity) * Int64(inputElements + classCount) * 4
+    }
+}
+
+/// Hands out slots of pooled batches to preprocessing workers and sends each batch on once every slot
+/// is filled (or the input ended). Workers block when every batch is in flight: that is the backpressure
+/// that keeps memory bounded.
+final class BatchAssembler: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let free: BoundedQueue<Batch>
+    private let ready: BoundedQueue<Batch>
+    private var current: Batch?
+    private let stats: StageStats
+
+    init(pool: [Batch], ready: BoundedQueue<Batch>, stats: StageStats) {
+        free = BoundedQueue(name: "free batches", capacity: pool.count)
+        for batch in pool { free.push(batch) }
+        self.ready = ready
+        self.stats = stats
+    }
+
+    /// A slot to fill, waiting for a free batch if needed; nil if the job was aborted.
+    func acquire() -> (Batch, Int)? {
+        condition.lock()
+        defer { condition.unlock() }
+        if current == nil {
+            condition.unlock()
+            let batch = stats.waitedForOutput { free.pop() }
+            condition.lock()
+            guard let batch else { return nil }
+            if current == nil {
+                batch.reset()
+                current = batch
+            } else {
+                free.push(batch)  // another worker got one first
+            }
+        }
+        guard let batch = current else { return nil }
+        let slot = batch.assigned
+        batch.assigned += 1
+        if batch.assigned == batch.capacity {
+            batch.sealed = true
+            current = nil
+        }
+        return (batch, slot)
+    }
+
+    /// Marks a slot filled; sends the batch on when it is sealed and every slot is filled.
+    func finish(_ batch: Batch, slot: Int, _ record: Batch.Slot) {
+        condition.lock()
+        batch.slots[slot] = record
+        batch.finished += 1
+        let send = batch.sealed && batch.finished == batch.assigned
+        condition.unlock()
+        if send { ready.push(batch) }
+    }
+
+    /// Seals the partly filled batch at the end of the input.
+    func flush() {
+        condition.lock()
+        guard let batch = current else {
+            condition.unlock()
+            return
+        }
+        current = nil
+        batch.sealed = true
+        let send = batch.finished == batch.assigned && batch.assigned > 0
+        let empty = batch.assigned == 0
+        condition.unlock()
+        if send { ready.push(batch) } else if empty { free.push(batch) }
+    }
+
+    /// Gives a consumed batch back to the pool.
+    func recycle(_ batch: Batch) {
+        free.push(batch)
+    }
+
+    func abort() {
+        free.abort()
+    }
+}
+
+import Foundation

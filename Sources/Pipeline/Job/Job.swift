@@ -1,0 +1,148 @@
+import Foundation
+import Parquet
+
+/// One `sluice run`: plans the units (skipping committed ones), runs the chosen strategy, writes the
+/// `_SUCCESS` marker and summary, and reports.
+public final class Job: @unchecked Sendable {
+    public let configuration: RunConfiguration
+    let preprocessor: any RecordPreprocessor
+    let modelFactory: any ModelFactory
+    let writer: PartWriter
+    let tracker: UnitTracker
+    private let failureLock = NSLock()
+    private var fatal: Error?
+    private var unitFailures: [String: String] = [:]
+    private var bytesRead: Int64 = 0
+    private var bytesWritten: Int64 = 0
+
+    public init(configuration: RunConfiguration, preprocessor: any RecordPreprocessor, model: any ModelFactory) {
+        self.configuration = configuration
+        self.preprocessor = preprocessor
+        self.modelFactory = model
+        writer = PartWriter(outputDirectory: configuration.output, labels: configuration.labels, codec: .snappy)
+        tracker = UnitTracker(k: configuration.topK, keepLogits: configuration.keepLogits)
+    }
+
+    /// Runs the job to the end. Throws only for a fatal error (bad configuration, --on-error fail, a model
+    /// failure); bad files and records are counted in the report.
+    public func run() throws -> JobReport {
+        let c = configuration
+        guard c.batchSize > 0, c.topK > 0 else { throw PipelineError.configuration("--batch-size and --top-k must be positive") }
+        guard c.shard.count > 0, (0..<c.shard.count).contains(c.shard.index) else {
+            throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
+        }
+        try FileManager.default.createDirectory(atPath: c.output, withIntermediateDirectories: true)
+        let all = InputDiscovery.shard(try InputDiscovery.units(c.inputs), index: c.shard.index, count: c.shard.count)
+        let pending = all.filter { !writer.isCommitted($0) }
+        let start = Date()
+        let cpuStart = processCPUSeconds()
+
+        var plan: [(index: Int, unit: InputUnit, rows: Int)] = []
+        for (index, unit) in pending.enumerated() {
+            do {
+                let rows = try Self.rowCount(unit)
+                plan.append((index, unit, rows))
+                tracker.addExpected(rows)
+                bytesRead += Self.size(unit)
+            } catch {
+                try unitFailed(unit, error)
+            }
+        }
+
+        let progress = c.progress ? ProgressPrinter { [tracker] in tracker.progress } : nil
+        progress?.start(label: c.strategy.rawValue)
+        var stages: [StageStats] = []
+        var queues: [QueueSnapshot] = []
+        var phases: [String: Double] = [:]
+        defer { progress?.stop(label: c.strategy.rawValue) }
+        switch c.strategy {
+        case .streaming:
+            (stages, queues) = try StreamingStrategy(job: self).run(plan)
+        case .fused:
+            stages = try FusedStrategy(job: self).run(plan)
+        case .staged:
+            (stages, phases) = try StagedStrategy(job: self).run(plan)
+        case .perRequest:
+            throw PipelineError.configuration("the per-request strategy (SageMaker Batch Transform's model) is not built yet")
+        }
+        if let fatal = failureLock.withLock({ fatal }) { throw fatal }
+
+        let seconds = Date().timeIntervalSince(start)
+        let cpu = processCPUSeconds() - cpuStart
+        let (done, failed, _) = tracker.progress
+        let report = JobReport(
+            strategy: c.strategy.rawValue, units: plan.count, unitsSkipped: all.count - pending.count,
+            unitsFailed: failureLock.withLock { unitFailures }, images: done, imagesFailed: failed, seconds: seconds,
+            imagesPerSecond: seconds > 0 ? Double(done - failed) / seconds : 0, cpuSeconds: cpu,
+            cpuUtilisation: seconds > 0 ? cpu / seconds / Double(ProcessInfo.processInfo.activeProcessorCount) : 0,
+            peakRSSBytes: peakRSSBytes(), bytesRead: bytesRead, bytesWritten: failureLock.withLock { bytesWritten },
+            stages: stages.map(\.snapshot), queues: queues, phases: phases)
+        if report.unitsFailed.isEmpty {
+            try Data(try report.json().utf8).write(to: URL(fileURLWithPath: (c.output as NSString).appendingPathComponent("_summary.json")))
+            FileManager.default.createFile(atPath: (c.output as NSString).appendingPathComponent("_SUCCESS"), contents: Data())
+        }
+        return report
+    }
+
+    // MARK: shared by the strategies
+
+    var failed: Bool { failureLock.withLock { fatal != nil } }
+
+    /// Records a fatal error (the first one wins); strategies stop their stages when they see it.
+    func abort(_ error: Error) {
+        failureLock.withLock { if fatal == nil { fatal = error } }
+    }
+
+    /// A unit that cannot be read at all: reported by name, the job goes on (unless --on-error fail).
+    func unitFailed(_ unit: InputUnit, _ error: Error) throws {
+        failureLock.withLock { unitFailures[unit.displayName] = "\(error)" }
+        if configuration.onError == .fail { throw error }
+    }
+
+    /// A record that cannot be used: an error row; fatal with --on-error fail.
+    func recordFailed(unit: Int, row: Int, id: String, reason: String, displayName: String) {
+        if configuration.onError == .fail {
+            abort(PipelineError.record(file: displayName, row: row, reason: reason))
+        }
+        if let complete = tracker.fail(unit: unit, row: row, id: id, reason: reason) { commit(complete) }
+    }
+
+    func recordPrediction(unit: Int, row: Int, id: String, logits: UnsafeBufferPointer<Float>) {
+        if let complete = tracker.record(unit: unit, row: row, id: id, logits: logits) { commit(complete) }
+    }
+
+    func commit(_ predictions: UnitPredictions) {
+        do {
+            let bytes = try writer.commit(predictions)
+            failureLock.withLock { bytesWritten += bytes }
+        } catch {
+            abort(PipelineError.output("\(predictions.unit.partName): \(error)"))
+        }
+    }
+
+    func openSource(_ unit: InputUnit, index: Int) throws -> any RecordSource {
+        try Pipeline.openSource(unit, index: index, configuration: configuration)
+    }
+
+    /// Preprocessing threads and model threads for this machine (overridable).
+    var threadBudget: (workers: Int, model: Int) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // The model is ~95% of the work on a CPU: it gets every core; one preprocessing thread keeps up.
+        return (configuration.workers ?? max(1, cores / 4), configuration.modelThreads ?? cores)
+    }
+
+    private static func rowCount(_ unit: InputUnit) throws -> Int {
+        switch unit.kind {
+        case let .parquet(path): Int(try ParquetFileReader(path: path).numRows)
+        case let .images(paths): paths.count
+        }
+    }
+
+    private static func size(_ unit: InputUnit) -> Int64 {
+        let paths: [String] = switch unit.kind {
+        case let .parquet(path): [path]
+        case let .images(paths): paths
+        }
+        return paths.reduce(0) { $0 + Int64((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+    }
+}

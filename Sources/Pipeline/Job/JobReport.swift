@@ -1,0 +1,64 @@
+import Foundation
+
+/// What a job did: per-stage stats in the spirit of Ray Data's `ds.stats()`, then the totals.
+public struct JobReport: Sendable, Codable {
+    public var strategy: String
+    public var units: Int
+    public var unitsSkipped: Int
+    public var unitsFailed: [String: String]
+    public var images: Int
+    public var imagesFailed: Int
+    public var seconds: Double
+    public var imagesPerSecond: Double
+    public var cpuSeconds: Double
+    public var cpuUtilisation: Double
+    public var peakRSSBytes: Int64
+    public var bytesRead: Int64
+    public var bytesWritten: Int64
+    public var stages: [StageStats.Snapshot]
+    public var queues: [QueueSnapshot]
+    public var phases: [String: Double] = [:]
+
+    public var succeeded: Bool { unitsFailed.isEmpty && imagesFailed == 0 }
+
+    public func render() -> String {
+        var lines: [String] = []
+        lines.append("strategy \(strategy): \(images) images in \(format(seconds)) s = \(format(imagesPerSecond)) images/s"
+                     + (imagesFailed > 0 ? ", \(imagesFailed) failed" : ""))
+        lines.append("units: \(units) processed, \(unitsSkipped) already committed (skipped), \(unitsFailed.count) failed")
+        for (unit, reason) in unitsFailed.sorted(by: { $0.key < $1.key }) { lines.append("  failed: \(unit): \(reason)") }
+        for (phase, seconds) in phases.sorted(by: { $0.key < $1.key }) { lines.append("phase \(phase): \(format(seconds)) s") }
+        lines.append("stage          threads    items   wall s   busy s    cpu s   items/s  blocked in s  blocked out s")
+        for stage in stages {
+            lines.append([stage.stage.padding(toLength: 14, withPad: " ", startingAt: 0), pad(stage.threads, 7), pad(stage.items, 8),
+                          pad(stage.wallSeconds, 8), pad(stage.busySeconds, 8), pad(stage.cpuSeconds, 8), pad(stage.itemsPerSecond, 9),
+                          pad(stage.secondsBlockedOnInput, 13), pad(stage.secondsBlockedOnOutput, 14)].joined(separator: " "))
+        }
+        if !queues.isEmpty {
+            lines.append("queue                    capacity  high-water  producers blocked s  consumers waited s")
+            for queue in queues {
+                lines.append([queue.name.padding(toLength: 24, withPad: " ", startingAt: 0), pad(queue.capacity, 8), pad(queue.highWater, 11),
+                              pad(queue.secondsProducersBlocked, 20), pad(queue.secondsConsumersWaited, 19)].joined(separator: " "))
+            }
+        }
+        lines.append("cpu: \(format(cpuSeconds)) s (\(format(cpuUtilisation * 100))% of the cores); peak RSS \(formatMiB(peakRSSBytes)); read \(formatMiB(bytesRead)), wrote \(formatMiB(bytesWritten))")
+        return lines.joined(separator: "\n")
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.1f", value) }
+    private func formatMiB(_ bytes: Int64) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
+    private func pad(_ value: Int, _ width: Int) -> String { String(value).leftPadded(to: width, with: " ") }
+    private func pad(_ value: Double, _ width: Int) -> String { String(format: "%.2f", value).leftPadded(to: width, with: " ") }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character) -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}
