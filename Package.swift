@@ -1,11 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Imaging's SIMD kernels are two orders of magnitude slower unoptimised, which would make debug builds
+// of the CLI and the image tests (thousands of decodes) crawl: they are optimised in every configuration.
+let imagingSettings: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell"])]
+
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Parquet", targets: ["Parquet"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Inference", targets: ["Inference"]),
         .executable(name: "sluice", targets: ["sluice"]),
@@ -23,6 +28,9 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL/System", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CDNNLShim", dependencies: ["CDNNL"], path: "Sources/CDNNL/Shim",
                 linkerSettings: [.linkedLibrary("dnnl")]),
+        // Image codecs for the Imaging module.
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CSpng", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
 
         // Hand-vectorised kernels with runtime CPU dispatch (C, because Swift cannot name AVX-512 VBMI).
         .target(name: "CSluiceKernels"),
@@ -36,13 +44,19 @@ let package = Package(
             dependencies: ["CDNNLShim"]
         ),
         .target(
+            name: "Imaging",
+            dependencies: ["CTurboJPEG", "CSpng"],
+            swiftSettings: imagingSettings
+        ),
+        .target(
             name: "Pipeline",
-            dependencies: ["Parquet"]
+            dependencies: ["Parquet", "Imaging", "Inference"]
         ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "Parquet",
+                "Imaging",
                 "Pipeline",
                 "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -50,7 +64,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["Parquet", "Pipeline"],
+            dependencies: ["Parquet", "Imaging", "Pipeline"],
             path: "bench/Sources/sluice-bench"
         ),
         .target(name: "CPeak", path: "bench/Sources/CPeak"),
@@ -68,8 +82,13 @@ let package = Package(
             dependencies: ["Inference"]
         ),
         .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging"],
+            swiftSettings: imagingSettings
+        ),
+        .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Parquet"]
+            dependencies: ["Pipeline", "Parquet", "Imaging"]
         ),
     ]
 )

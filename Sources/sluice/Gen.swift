@@ -25,8 +25,11 @@ struct Gen: ParsableCommand {
     @Option(help: "Seed of the image generator.")
     var seed: UInt64 = 0
 
-    @Option(help: "raw (HWC uint8 tensors) or jpeg (encoded bytes; needs the Imaging module).")
+    @Option(help: "raw (HWC uint8 tensors) or jpeg (the same images as JPEG bytes in a binary column).")
     var format = "raw"
+
+    @Option(help: "JPEG quality (1-100) of --format jpeg.")
+    var quality = 90
 
     @Option(help: "Tensor type name in the Arrow schema: \(TensorLayout.allCases.map(\.rawValue).joined(separator: ", ")).")
     var layout = TensorLayout.rayV2.rawValue
@@ -47,6 +50,8 @@ struct Gen: ParsableCommand {
         generator.format = format
         generator.layout = layout
         generator.codec = try parseCodec(codec)
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
+        generator.jpegQuality = quality
         let report = try generator.write(to: out) { print("wrote \($0)") }
         let rate = Double(report.images) / max(report.seconds, 1e-9)
         print("\(report.images) images in \(report.files.count) files, \(formatBytes(report.bytes)), \(String(format: "%.1f", report.seconds)) s (\(Int(rate)) images/s)")

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Parquet
 import Pipeline
 import Testing
@@ -46,6 +47,54 @@ struct DatasetGeneratorTests {
                     var expected = [UInt8](repeating: 0, count: images.bytesPerImage)
                     expected.withUnsafeMutableBufferPointer { images.render(index: index, into: $0) }
                     #expect(Array(batch.row(row)) == expected, "image \(index)")
+                    index += 1
+                }
+            }
+        }
+        #expect(index == 5)
+    }
+
+    @Test("gen --format jpeg writes the same images as quality-90 JPEGs in a binary column")
+    func writesJPEG() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-gen-jpeg-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var generator = DatasetGenerator(images: 5)
+        generator.rowsPerFile = 3
+        generator.seed = 4
+        generator.height = 40
+        generator.width = 56
+        generator.format = .jpeg
+        let report = try generator.write(to: directory)
+        #expect(report.files.count == 2)
+
+        let images = SyntheticImages(seed: 4, height: 40, width: 56)
+        let decoder = try ImageDecoder()
+        var index = 0
+        for file in report.files {
+            let reader = try ParquetFileReader(path: file)
+            #expect(reader.schema.columns.map(\.dottedPath) == ["image"])
+            for group in 0..<reader.metadata.rowGroups.count {
+                guard case let .byteArray(values) = try reader.readColumnChunk(rowGroup: group, column: 0).values else {
+                    Issue.record("\(file): the image column is not binary")
+                    continue
+                }
+                for row in 0..<values.count {
+                    let jpeg = Array(values[row])
+                    #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
+                    let decoded = try jpeg.withUnsafeBytes { try decoder.decode($0) }
+                    #expect(decoded.pixels.width == 56 && decoded.pixels.height == 40)
+                    var original = [UInt8](repeating: 0, count: images.bytesPerImage)
+                    original.withUnsafeMutableBufferPointer { images.render(index: index, into: $0) }
+                    var error = 0.0
+                    for y in 0..<40 {
+                        for x in 0..<56 {
+                            for c in 0..<3 {
+                                let v = decoded.pixels.base.load(fromByteOffset: y * decoded.pixels.rowBytes + x * 4 + c, as: UInt8.self)
+                                error += abs(Double(v) - Double(original[(y * 56 + x) * 3 + c]))
+                            }
+                        }
+                    }
+                    #expect(error / Double(original.count) < 6, "image \(index): mean absolute error \(error / Double(original.count))")
                     index += 1
                 }
             }

@@ -1,14 +1,16 @@
 import Dispatch
 import Foundation
+import Imaging
 import Parquet
 
 /// Writes a synthetic image dataset in Ray Data's layout: Parquet files of `rowsPerFile` 256×256×3 uint8
-/// tensors in a column named `image`, as the public benchmark's dataset is stored.
+/// tensors in a column named `image`, as the public benchmark's dataset is stored — or, with `.jpeg`, the
+/// same images as JPEG bytes (quality `jpegQuality`, 4:2:0, libjpeg-turbo) in a binary column `image`.
 public struct DatasetGenerator: Sendable {
     public enum Format: String, Sendable, CaseIterable {
         /// Raw HWC uint8 tensors (Ray's ArrowTensorType).
         case raw
-        /// JPEG bytes in a binary column (needs the Imaging module's encoder).
+        /// JPEG bytes in a binary column.
         case jpeg
     }
 
@@ -20,6 +22,8 @@ public struct DatasetGenerator: Sendable {
     public var format = Format.raw
     public var layout = TensorLayout.rayV2
     public var codec = CompressionCodec.snappy
+    /// Quality of `.jpeg` images.
+    public var jpegQuality = 90
 
     public init(images: Int) { self.images = images }
 
@@ -33,9 +37,6 @@ public struct DatasetGenerator: Sendable {
     /// Writes the files into `directory` (created if needed), each under a temporary name renamed once
     /// complete. `progress` is called after each file.
     public func write(to directory: String, progress: (String) -> Void = { _ in }) throws -> Report {
-        guard format == .raw else {
-            throw ParquetError(.unsupported, "--format jpeg needs the JPEG encoder of the Imaging module, which is not built yet; use --format raw")
-        }
         guard images > 0, rowsPerFile > 0 else {
             throw ParquetError(.invalidArgument, "need a positive number of images and rows per file")
         }
@@ -63,11 +64,23 @@ public struct DatasetGenerator: Sendable {
             let name = "part-\(String(files.count).leftPadded(to: 5)).parquet"
             let path = (directory as NSString).appendingPathComponent(name)
             let temporary = path + ".tmp"
-            let writer = try ParquetFileWriter(path: temporary, fields: [
-                .tensor(name: "image", element: .uint8, shape: [height, width, 3], layout: layout),
-            ], options: options)
-            try buffer.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<rows * imageBytes]), rows: rows) }
-            try writer.close()
+            switch format {
+            case .raw:
+                let writer = try ParquetFileWriter(path: temporary, fields: [
+                    .tensor(name: "image", element: .uint8, shape: [height, width, 3], layout: layout),
+                ], options: options)
+                try buffer.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<rows * imageBytes]), rows: rows) }
+                try writer.close()
+            case .jpeg:
+                let encoded = try encodeJPEG(buffer, rows: rows, imageBytes: imageBytes)
+                var jpegOptions = options
+                jpegOptions.dictionary = false  // every value is distinct
+                let writer = try ParquetFileWriter(path: temporary, fields: [
+                    .primitive(name: "image", type: .byteArray, nullable: false),
+                ], options: jpegOptions)
+                try writer.writeRowGroup(rows: rows, columns: [ColumnWriteData(values: .byteArray(encoded))])
+                try writer.close()
+            }
             guard rename(temporary, path) == 0 else {
                 throw ParquetError(.io, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
             }
@@ -78,6 +91,59 @@ public struct DatasetGenerator: Sendable {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return Report(files: files, images: images, bytes: total, seconds: seconds)
+    }
+}
+
+extension DatasetGenerator {
+    /// The first `rows` images of `buffer` as JPEG bytes, encoded in parallel (one encoder per thread).
+    func encodeJPEG(_ buffer: [UInt8], rows: Int, imageBytes: Int) throws -> BinaryValues {
+        let quality = jpegQuality, width = width, height = height
+        let workers = max(1, min(rows, ProcessInfo.processInfo.activeProcessorCount))
+        let results = ResultSlots(count: workers)
+        buffer.withUnsafeBytes { all in
+            nonisolated(unsafe) let all = all
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                results.set(worker, Result {
+                    let encoder = try JPEGEncoder(quality: quality)
+                    var images: [[UInt8]] = []
+                    for i in stride(from: worker, to: rows, by: workers) {
+                        let pixels = try PixelView(UnsafeRawBufferPointer(rebasing: all[i * imageBytes..<(i + 1) * imageBytes]),
+                                                   width: width, height: height, layout: .rgb)
+                        images.append(try encoder.encode(pixels))
+                    }
+                    return images
+                })
+            }
+        }
+        let perWorker = try (0..<workers).map { try results.get($0).get() }
+        var values = BinaryValues()
+        values.offsets.reserveCapacity(rows + 1)
+        for i in 0..<rows {
+            values.bytes.append(contentsOf: perWorker[i % workers][i / workers])
+            values.offsets.append(values.bytes.count)
+        }
+        return values
+    }
+}
+
+/// One result slot per worker of a `concurrentPerform`, each written by its worker only.
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<[[UInt8]], any Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<[[UInt8]], any Error>) {
+        lock.lock()
+        slots[index] = result
+        lock.unlock()
+    }
+
+    func get(_ index: Int) throws -> Result<[[UInt8]], any Error> {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let result = slots[index] else { throw ParquetError(.invalidArgument, "JPEG worker \(index) produced nothing") }
+        return result
     }
 }
 

@@ -1,6 +1,7 @@
 // Benchmarks of Sluice's hot paths, each printed side by side with its peer from the same run.
 //
 //   sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]
+//   sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--no-peer]
 //
 // Reads the `image` tensor column of FILE into uint8 buffers with Sluice, with pyarrow
 // (bench/peers/pyarrow_read_tensor.py, one thread) and with a plain memory copy of the same bytes.
@@ -123,7 +124,9 @@ func tensorRead(_ arguments: [String]) throws {
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "tensor-read": try tensorRead(Array(arguments.dropFirst()))
+case "preprocess": try preprocessBench(Array(arguments.dropFirst()))
 default:
     print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
+    print("       sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--no-peer]")
     exit(arguments.isEmpty ? 0 : 2)
 }

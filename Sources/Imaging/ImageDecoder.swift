@@ -1,0 +1,49 @@
+/// Decodes JPEG or PNG bytes (the format is read from the bytes) to 8-bit RGB pixels as Pillow's
+/// `Image.open(...).convert("RGB")` does. One per worker thread: it owns the codec handles and the pixel
+/// buffer, which every decode reuses.
+public final class ImageDecoder {
+    public let jpeg: JPEGDecoder
+    public let png: PNGDecoder
+
+    public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
+        jpeg = try JPEGDecoder(maxPixels: maxPixels)
+        png = PNGDecoder(maxPixels: maxPixels)
+    }
+
+    public struct Decoded {
+        /// The pixels, valid until this decoder decodes again.
+        public var pixels: PixelView
+        public var format: ImageFormat
+        /// The stored size; `pixels` is smaller when the JPEG was reduced in the DCT domain.
+        public var width: Int
+        public var height: Int
+        /// 1, or the DCT-domain reduction (2, 4, 8) a fast decode used.
+        public var scaleDenominator: Int
+        /// Recoverable problems the codec reported (libjpeg warnings); empty for a clean stream.
+        public var warnings: [String]
+    }
+
+    /// Decodes `bytes`. With `reduceTo` (fast-decode mode), a JPEG at least twice that size on both sides is
+    /// reduced by 2, 4 or 8 in the DCT domain, keeping both sides at least that size.
+    public func decode(_ bytes: UnsafeRawBufferPointer, reduceTo minimum: (width: Int, height: Int)? = nil) throws -> Decoded {
+        var warnings: [String] = []
+        switch try ImageFormat.detect(bytes) {
+        case .jpeg:
+            var denominator = 1
+            var width = 0, height = 0
+            if let minimum {
+                let header = try jpeg.header(bytes)
+                width = header.width
+                height = header.height
+                denominator = JPEGDecoder.scaleDenominator(width: width, height: height,
+                                                           minimumWidth: minimum.width, minimumHeight: minimum.height)
+            }
+            let pixels = try jpeg.decode(bytes, scaleDenominator: denominator, warnings: &warnings)
+            if denominator == 1 { (width, height) = (pixels.width, pixels.height) }
+            return Decoded(pixels: pixels, format: .jpeg, width: width, height: height, scaleDenominator: denominator, warnings: warnings)
+        case .png:
+            let pixels = try png.decode(bytes, warnings: &warnings)
+            return Decoded(pixels: pixels, format: .png, width: pixels.width, height: pixels.height, scaleDenominator: 1, warnings: warnings)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import CTurboJPEG
+
+/// Decodes JPEG bytes to 8-bit RGB with libjpeg-turbo (TurboJPEG API), exactly as Pillow does: accurate
+/// integer IDCT, fancy upsampling, CMYK and YCCK converted with Pillow's formula. One decoder per worker
+/// thread (a TurboJPEG handle is not thread-safe); its output buffer is reused from image to image.
+public final class JPEGDecoder {
+    private var handle: tjhandle
+    private let output = ScratchBuffer()
+    /// Images with more pixels than this are refused before any pixel memory is allocated.
+    public var maxPixels: Int
+
+    /// Pillow's decompression-bomb limit (2 × `Image.MAX_IMAGE_PIXELS`).
+    public static let defaultMaxPixels = 178_956_970
+
+    public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
+        handle = try Self.makeHandle()
+        self.maxPixels = maxPixels
+    }
+
+    deinit { tjDestroy(handle) }
+
+    private static func makeHandle() throws -> tjhandle {
+        guard let handle = tjInitDecompress() else {
+            throw ImagingError(.io, "cannot create a TurboJPEG decompressor: \(String(cString: tjGetErrorStr2(nil)))")
+        }
+        return handle
+    }
+
+    public struct Header: Sendable, Equatable {
+        public var width: Int
+        public var height: Int
+        /// 1 (gray), 3 (YCbCr or RGB) or 4 (CMYK or YCCK).
+        public var components: Int
+        public var progressive: Bool
+    }
+
+    /// The image size and layout, from the frame header (TurboJPEG 2.1's own header call refuses
+    /// unusual chroma sampling factors that libjpeg decodes).
+    public func header(_ bytes: UnsafeRawBufferPointer) throws -> Header {
+        try header(JPEGMarkers(bytes, headersOnly: true), bytes)
+    }
+
+    private func header(_ markers: JPEGMarkers, _ bytes: UnsafeRawBufferPointer) throws -> Header {
+        guard let frame = markers.frame else {
+            throw JPEGMarkers(bytes).endsEarly
+                ? ImagingError(.truncated, "the JPEG data ends before its frame header (SOFn)")
+                : ImagingError(.corrupt, "no JPEG frame header (SOFn) before the end of the image")
+        }
+        if frame.precision != 8 {
+            throw ImagingError(.unsupported, "\(frame.precision)-bit JPEG samples (only 8-bit JPEGs are decoded)")
+        }
+        if frame.isLossless {
+            throw ImagingError(.unsupported, "lossless JPEG (SOF\(Int(frame.marker) - 0xC0))")
+        }
+        if frame.width == 0 {
+            throw ImagingError(.zeroSize, "the JPEG frame header declares a width of 0")
+        }
+        if frame.height == 0 {
+            throw ImagingError(.unsupported, "the JPEG frame header declares a height of 0 (the height comes later in a DNL marker, which libjpeg does not support)")
+        }
+        guard [1, 3, 4].contains(frame.components) else {
+            throw ImagingError(.unsupported, "a JPEG with \(frame.components) components (1, 3 or 4 are decoded)")
+        }
+        return Header(width: frame.width, height: frame.height, components: frame.components, progressive: frame.isProgressive)
+    }
+
+    /// The largest DCT-domain reduction (1, 2, 4 or 8) that keeps both sides at least `minimumWidth` ×
+    /// `minimumHeight` (Pillow's `draft` rule: only when the image is at least twice the target).
+    public static func scaleDenominator(width: Int, height: Int, minimumWidth: Int, minimumHeight: Int) -> Int {
+        for denominator in [8, 4, 2] where width >= minimumWidth * denominator && height >= minimumHeight * denominator {
+            return denominator
+        }
+        return 1
+    }
+
+    /// Decodes `bytes` into this decoder's buffer as RGBX pixels (the fourth byte is padding), reduced by
+    /// `scaleDenominator` (1, 2, 4 or 8) in the DCT domain. Recoverable libjpeg warnings are appended to
+    /// `warnings`; a stream that ends before its EOI marker is an error, as in Pillow.
+    public func decode(_ bytes: UnsafeRawBufferPointer, scaleDenominator: Int = 1, warnings: inout [String]) throws -> PixelView {
+        guard [1, 2, 4, 8].contains(scaleDenominator) else {
+            throw ImagingError(.invalidArgument, "JPEG scale denominator \(scaleDenominator) is not 1, 2, 4 or 8")
+        }
+        let markers = JPEGMarkers(bytes, headersOnly: true)
+        let header = try self.header(markers, bytes)
+        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
+        guard !overflow, pixels <= maxPixels else {
+            throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) JPEG exceeds the limit of \(maxPixels) pixels")
+        }
+        if markers.needsFreshDecompressor {
+            let fresh = try Self.makeHandle()
+            tjDestroy(handle)
+            handle = fresh
+        }
+        let width = (header.width + scaleDenominator - 1) / scaleDenominator
+        let height = (header.height + scaleDenominator - 1) / scaleDenominator
+        let rowBytes = width * 4
+        let cmyk = header.components == 4
+        let destination = output.reserve(rowBytes * height).assumingMemoryBound(to: UInt8.self)
+        let status = tjDecompress2(handle, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt(bytes.count),
+                                   destination, Int32(width), Int32(rowBytes), Int32(height),
+                                   Int32((cmyk ? TJPF_CMYK : TJPF_RGBX).rawValue), TJFLAG_LIMITSCANS)
+        if status != 0 {
+            // Only now is the whole stream walked, to tell a truncated file from a recoverable warning.
+            // TurboJPEG 2.1 keeps reporting "warning" once any warning happened, even when a fatal error
+            // followed; the message tells them apart (a fatal error's replaces the first warning's).
+            let fatal = tjGetErrorCode(handle) != TJERR_WARNING.rawValue || !Self.isWarning(message())
+            if fatal || JPEGMarkers(bytes).endsEarly {
+                throw error(fatal: fatal)
+            }
+            warnings.append("libjpeg: " + message())
+        }
+        if cmyk {
+            ColorConversion.invertedCMYKToRGBX(destination, pixels: width * height)
+        }
+        return PixelView(unchecked: destination, width: width, height: height, rowBytes: rowBytes, layout: .rgbx)
+    }
+
+    private func message() -> String {
+        String(cString: tjGetErrorStr2(handle))
+    }
+
+    /// libjpeg's warning messages (JWRN_* in jerror.h): the image was still decoded.
+    private static let warningMessages = ["Corrupt JPEG data", "Premature end of JPEG file", "Warning:", "Inconsistent progression sequence",
+                                          "Invalid SOS parameters for sequential JPEG", "Unknown Adobe color transform code",
+                                          "Application transferred too"]
+
+    private static func isWarning(_ message: String) -> Bool {
+        warningMessages.contains(where: message.hasPrefix)
+    }
+
+    /// libjpeg's messages for valid streams it does not decode.
+    private static let unsupportedMessages = ["Unsupported JPEG process", "Unsupported JPEG data precision",
+                                              "Unsupported color conversion", "Requested features are incompatible"]
+
+    /// The error for a failed decode: a fatal libjpeg error is classified by its message (libjpeg reports
+    /// running out of data only as a warning); a warning on a stream without EOI means it was truncated.
+    private func error(fatal: Bool) -> ImagingError {
+        let text = message()
+        if !fatal || text.hasPrefix("Premature end") {
+            return ImagingError(.truncated, "the JPEG data ends before its EOI marker (libjpeg: \(text))")
+        }
+        if Self.unsupportedMessages.contains(where: text.hasPrefix) {
+            return ImagingError(.unsupported, "libjpeg: \(text)")
+        }
+        return ImagingError(.corrupt, "libjpeg: \(text)")
+    }
+}

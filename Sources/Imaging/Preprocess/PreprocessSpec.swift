@@ -1,0 +1,115 @@
+/// What the model sees: torchvision's ImageNet evaluation transform by default —
+/// `Resize(256)` (antialiased bilinear, as Pillow), `CenterCrop(224)`, `ToTensor()` (÷255) and
+/// `Normalize(mean, std)` — with every size and constant a parameter.
+public struct PreprocessSpec: Sendable, Equatable {
+    public struct Size: Sendable, Equatable, CustomStringConvertible {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+        public static func square(_ side: Int) -> Size { Size(width: side, height: side) }
+        public var description: String { "\(width)×\(height)" }
+    }
+
+    public enum Resize: Sendable, Equatable {
+        /// torchvision `Resize(n)`: the shorter side becomes n, the longer `int(n * long / short)`.
+        case shorterSide(Int)
+        /// torchvision `Resize(n, max_size=m)`: as `shorterSide(n)`, then both sides scaled down so that the
+        /// longer is at most m.
+        case shorterSideAtMost(Int, maxSize: Int)
+        /// torchvision `Resize((height, width))`.
+        case exact(Size)
+        /// No resize.
+        case none
+    }
+
+    public var resize: Resize
+    /// torchvision `CenterCrop`; nil keeps the whole resized image (then only an exact resize gives
+    /// images of one size).
+    public var crop: Size?
+    /// Per-channel (R, G, B) mean and standard deviation of `Normalize`, applied after the division.
+    public var mean: SIMD3<Float>
+    public var std: SIMD3<Float>
+    /// Pixels are divided by this before normalising: 255 is `ToTensor()`. The seed's scripts feed raw
+    /// tensors without it (use 1 to reproduce them).
+    public var divisor: Float
+    /// Decode large JPEGs reduced by 2, 4 or 8 in the DCT domain before resizing (faster, not exact).
+    public var fastDecode: Bool
+
+    public init(resize: Resize = .shorterSide(256), crop: Size? = .square(224),
+                mean: SIMD3<Float> = [0.485, 0.456, 0.406], std: SIMD3<Float> = [0.229, 0.224, 0.225],
+                divisor: Float = 255, fastDecode: Bool = false) {
+        self.resize = resize
+        self.crop = crop
+        self.mean = mean
+        self.std = std
+        self.divisor = divisor
+        self.fastDecode = fastDecode
+    }
+
+    /// torchvision's standard ImageNet evaluation transform.
+    public static let imagenet = PreprocessSpec()
+
+    /// Checks the parameters: positive sizes, positive and finite std and divisor.
+    public func validate() throws {
+        switch resize {
+        case let .shorterSide(n) where n <= 0:
+            throw ImagingError(.invalidArgument, "resize size must be positive, got \(n)")
+        case let .shorterSideAtMost(n, maxSize) where n <= 0 || maxSize <= n:
+            throw ImagingError(.invalidArgument, "resize size must be positive and max_size larger, got \(n) and \(maxSize)")
+        case let .exact(size) where size.width <= 0 || size.height <= 0:
+            throw ImagingError(.invalidArgument, "resize size must be positive, got \(size)")
+        default:
+            break
+        }
+        if let crop, crop.width <= 0 || crop.height <= 0 {
+            throw ImagingError(.invalidArgument, "crop size must be positive, got \(crop)")
+        }
+        for c in 0..<3 where !(std[c] != 0 && std[c].isFinite && mean[c].isFinite) {
+            throw ImagingError(.invalidArgument, "mean and std must be finite and std non-zero, got mean \(mean) std \(std)")
+        }
+        guard divisor != 0, divisor.isFinite else {
+            throw ImagingError(.invalidArgument, "the divisor must be finite and non-zero, got \(divisor)")
+        }
+    }
+
+    /// The output size for an image of `width` × `height` pixels.
+    public func outputSize(width: Int, height: Int) -> Size {
+        crop ?? resizedSize(width: width, height: height)
+    }
+
+    /// The output size when it does not depend on the image (a crop, or an exact resize), else nil.
+    public var fixedOutputSize: Size? {
+        if let crop { return crop }
+        if case let .exact(size) = resize { return size }
+        return nil
+    }
+
+    /// torchvision's `Resize` output size for an image of `width` × `height`.
+    public func resizedSize(width: Int, height: Int) -> Size {
+        switch resize {
+        case .none:
+            return Size(width: width, height: height)
+        case let .exact(size):
+            return size
+        case let .shorterSide(n):
+            return Self.shorterSide(n, maxSize: nil, width: width, height: height)
+        case let .shorterSideAtMost(n, maxSize):
+            return Self.shorterSide(n, maxSize: maxSize, width: width, height: height)
+        }
+    }
+
+    /// torchvision's `_compute_resized_output_size` for an int size: new_short, new_long = size,
+    /// int(size * long / short) (true division, truncation), then capped by max_size.
+    private static func shorterSide(_ n: Int, maxSize: Int?, width: Int, height: Int) -> Size {
+        let short = min(width, height), long = max(width, height)
+        var newShort = n, newLong = Int(Double(n * long) / Double(short))
+        if let maxSize, newLong > maxSize {
+            newShort = Int(Double(maxSize * newShort) / Double(newLong))
+            newLong = maxSize
+        }
+        return width <= height ? Size(width: newShort, height: newLong) : Size(width: newLong, height: newShort)
+    }
+}

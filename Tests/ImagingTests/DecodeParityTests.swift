@@ -1,0 +1,38 @@
+import Foundation
+@testable import Imaging
+import Testing
+
+@Suite("Decoding agrees with Pillow")
+struct DecodeParityTests {
+    @Test("SHA-256 of known inputs")
+    func sha256() {
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    @Test("every image Pillow decodes gives the same RGB bytes as Pillow's convert(\"RGB\")")
+    func pixelsMatchPillow() throws {
+        let manifest = try #require(ImageManifest.shared, "missing \(TestPaths.images.path)/manifest.json")
+        let decoder = try ImageDecoder()
+        var compared = 0
+        for entry in manifest.images {
+            guard let pillow = entry.pillow, pillow.ok, let expected = pillow.rgb_sha256 else { continue }
+            let bytes = try TestPaths.image(entry.name)
+            if entry.name == "bad/png-bad-crc-idat.png" {
+                // Pillow does not check IDAT CRCs; we do, as libpng (and so torchvision) does.
+                #expect(throws: ImagingError.self) { _ = try decoder.decodeRGB(bytes) }
+                continue
+            }
+            do {
+                let decoded = try decoder.decodeRGB(bytes)
+                #expect(decoded.width == entry.width && decoded.height == entry.height, "\(entry.name): size")
+                #expect(SHA256.hex(decoded.rgb) == expected, "\(entry.name) (\(entry.mode ?? "?")): pixels differ from Pillow's")
+                compared += 1
+            } catch {
+                Issue.record("\(entry.name): \(error)")
+            }
+        }
+        #expect(compared > 130)
+    }
+}
