@@ -32,6 +32,7 @@ public final class Job: @unchecked Sendable {
             throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
         }
         try FileManager.default.createDirectory(atPath: c.output, withIntermediateDirectories: true)
+        removeStaleTemporaries()
         let all = InputDiscovery.shard(try InputDiscovery.units(c.inputs), index: c.shard.index, count: c.shard.count)
         let pending = all.filter { !writer.isCommitted($0) }
         let start = Date()
@@ -129,6 +130,16 @@ public final class Job: @unchecked Sendable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         // The model is ~95% of the work on a CPU: it gets every core; one preprocessing thread keeps up.
         return (configuration.workers ?? max(1, cores / 4), configuration.modelThreads ?? cores)
+    }
+
+    /// Parts a killed run left half-written (never visible under their final names) are deleted.
+    private func removeStaleTemporaries() {
+        let output = configuration.output
+        for directory in [output, (output as NSString).appendingPathComponent(PartWriter.errorsDirectory)] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".tmp-") {
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            }
+        }
     }
 
     private static func rowCount(_ unit: InputUnit) throws -> Int {
