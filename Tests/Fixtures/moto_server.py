@@ -10,13 +10,14 @@ server with it) when stdin closes, so a test process that dies cannot leave a se
 --auth makes moto check SigV4 signatures and IAM permissions (INITIAL_NO_AUTH_ACTION_COUNT): the script
 creates an IAM user with an allow-all policy and an access key while checking is still off, and prints
 that key; requests signed with another secret then fail with SignatureDoesNotMatch. (moto's own
-signature check mis-handles keys with characters such as + & = $ : , ( ) * ! ' @ ; or non-ASCII, so
-tests of such keys use the server without --auth.)
+signature check mis-handles keys with characters such as + & = $ : , ( ) * ! ' @ ; or non-ASCII, and
+query values with a '/', such as ListObjectsV2's prefix=dir/, even from boto3; tests of those use the
+server without --auth.)
 
 boto3 is the independent reference client: tests upload with it, read back what Sluice wrote with it,
 and ask it which multipart uploads are still open.
 
-Commands ("op"): create_bucket(bucket), put(bucket, key, path | text), get(bucket, key, path)
+Commands ("op"): create_bucket(bucket), put(bucket, key, path | text [, acl]), get(bucket, key, path)
 -> {size, md5}, list(bucket, prefix) -> {keys, sizes}, uploads(bucket) -> {uploads: [key...]},
 make_parquet(path, rows, row_group_size, image_side) (pyarrow: an int id, a string with nulls, a
 double, a fixed-shape uint8 tensor column).
@@ -25,6 +26,7 @@ double, a fixed-shape uint8 tensor column).
 import argparse
 import hashlib
 import json
+import logging
 import os
 import sys
 
@@ -42,6 +44,7 @@ def main():
     from botocore.config import Config
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -83,7 +86,8 @@ def run(s3, command):
         return {}
     if op == "put":
         body = open(command["path"], "rb").read() if "path" in command else command["text"].encode()
-        s3.put_object(Bucket=command["bucket"], Key=command["key"], Body=body)
+        extra = {"ACL": command["acl"]} if "acl" in command else {}
+        s3.put_object(Bucket=command["bucket"], Key=command["key"], Body=body, **extra)
         return {"size": len(body)}
     if op == "get":
         body = s3.get_object(Bucket=command["bucket"], Key=command["key"])["Body"].read()
