@@ -21,7 +21,8 @@ public final class S3ObjectWriter: ObjectWriter {
     private enum Phase { case open, committed, aborted, failed }
     private var phase = Phase.open
     private var buffer: [UInt8] = []
-    private var uploadID: EventLoopFuture<String>?
+    private var upload: EventLoopFuture<(uploadID: String, attempts: Int)>?
+    private var uploadID: EventLoopFuture<String>? { upload.map { future in future.map { $0.uploadID } } }
     private var inFlight: [(number: Int, etag: EventLoopFuture<String>)] = []
     private var finished: [(number: Int, etag: String)] = []
     private var nextPart = 1
@@ -42,7 +43,7 @@ public final class S3ObjectWriter: ObjectWriter {
     }
 
     deinit {
-        if phase == .open, uploadID != nil { abort() }
+        if phase == .open, upload != nil { abort() }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -50,7 +51,7 @@ public final class S3ObjectWriter: ObjectWriter {
         buffer.append(contentsOf: bytes)
         bytesWritten += Int64(bytes.count)
         // Stay in a single PUT until the output outgrows it; then send whole parts as they fill.
-        while buffer.count >= partSize, uploadID != nil || buffer.count > singlePutThreshold {
+        while buffer.count >= partSize, upload != nil || buffer.count > singlePutThreshold {
             let part = Array(buffer[0..<partSize])
             buffer.removeFirst(partSize)
             try guarded { try startPart(part) }
@@ -61,19 +62,31 @@ public final class S3ObjectWriter: ObjectWriter {
         if phase == .committed { return }
         try ensureOpen("close")
         try guarded {
-            if uploadID == nil {
+            if upload == nil {
                 _ = try client.putObjectFuture(bucket: bucket, key: key, bytes: buffer, contentType: contentType).wait()
             } else {
                 if !buffer.isEmpty { try startPart(buffer) }
                 for part in inFlight { finished.append((part.number, try part.etag.wait())) }
                 inFlight = []
                 guard let uploadID = try uploadID?.wait() else { return }
-                _ = try client.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID,
-                                                       parts: finished.sorted { $0.number < $1.number }).wait()
+                do {
+                    _ = try client.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID,
+                                                           parts: finished.sorted { $0.number < $1.number }).wait()
+                } catch let error as ObjectStoreError where error.code == "NoSuchUpload" && error.attempts > 1 {
+                    // An earlier attempt completed the upload but its answer was lost: the object must be there.
+                    guard let head = try? client.headObject(bucket: bucket, key: key), head.size == bytesWritten else { throw error }
+                }
             }
             buffer = []
             phase = .committed
+            cleanUpOrphans()
         }
+    }
+
+    /// After a retried CreateMultipartUpload, an upload created by a lost attempt may be pending.
+    private func cleanUpOrphans() {
+        guard let upload, let created = try? upload.wait(), created.attempts > 1 else { return }
+        client.abortOtherUploads(bucket: bucket, key: key, keep: nil)
     }
 
     public func abort() {
@@ -86,11 +99,12 @@ public final class S3ObjectWriter: ObjectWriter {
         if let id = try? uploadID.wait() {
             _ = try? client.abortMultipartUpload(bucket: bucket, key: key, uploadID: id).wait()
         }
+        cleanUpOrphans()
     }
 
     private func startPart(_ bytes: [UInt8]) throws {
-        if uploadID == nil {
-            uploadID = client.createMultipartUpload(bucket: bucket, key: key, contentType: contentType)
+        if upload == nil {
+            upload = client.createMultipartUpload(bucket: bucket, key: key, contentType: contentType)
         }
         guard let uploadID else { return }
         let number = nextPart

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -171,18 +172,45 @@ extension S3Client {
 
     // MARK: multipart upload
 
-    func createMultipartUpload(bucket: String, key: String, contentType: String? = nil) -> EventLoopFuture<String> {
+    /// Starts a multipart upload. `attempts` > 1 means an earlier attempt may have created an upload whose
+    /// answer was lost (CreateMultipartUpload is not idempotent): see `abortOtherUploads`.
+    func createMultipartUpload(bucket: String, key: String, contentType: String? = nil) -> EventLoopFuture<(uploadID: String, attempts: Int)> {
         var headers: [(String, String)] = []
         if let contentType { headers.append(("Content-Type", contentType)) }
         let request = Request(method: .POST, bucket: bucket, key: key, query: [("uploads", "")], headers: headers,
                               kind: "MPU", operation: "create multipart upload")
-        return perform(request) { CollectSink() }.flatMapThrowing { reply in
+        let attempts = NIOLockedValueBox(0)
+        return perform(request) { () -> CollectSink in
+            attempts.withLockedValue { $0 += 1 }
+            return CollectSink()
+        }.flatMapThrowing { reply in
             guard let root = try? XMLElement.parse(reply.body), root.name == "InitiateMultipartUploadResult",
                   let uploadID = root.value("UploadId"), !uploadID.isEmpty else {
                 throw ObjectStoreError(.badResponse, operation: "create multipart upload", object: "s3://\(bucket)/\(key)",
                                        message: "the answer has no UploadId")
             }
-            return uploadID
+            return (uploadID, attempts.withLockedValue { $0 })
+        }
+    }
+
+    /// Upload ids of the multipart uploads in progress for exactly `key`.
+    func listMultipartUploads(bucket: String, key: String) throws -> [String] {
+        let request = Request(method: .GET, bucket: bucket, key: nil, query: [("uploads", ""), ("prefix", key)],
+                              kind: "MPU", operation: "list multipart uploads", objectOverride: "s3://\(bucket)/\(key)")
+        let reply = try perform(request) { CollectSink() }.wait()
+        guard let root = try? XMLElement.parse(reply.body), root.name == "ListMultipartUploadsResult" else {
+            throw ObjectStoreError(.badResponse, operation: "list multipart uploads", object: "s3://\(bucket)/\(key)",
+                                   message: "expected <ListMultipartUploadsResult>")
+        }
+        return root.children("Upload").filter { $0.value("Key") == key }.compactMap { $0.value("UploadId") }
+    }
+
+    /// Aborts the uploads in progress for `key` other than `keep`: the orphans of retried
+    /// CreateMultipartUpload requests. Safe because one writer at a time owns an output key.
+    func abortOtherUploads(bucket: String, key: String, keep: String?) {
+        guard let ids = try? listMultipartUploads(bucket: bucket, key: key) else { return }
+        for id in ids where id != keep {
+            _ = try? abortMultipartUpload(bucket: bucket, key: key, uploadID: id).wait()
         }
     }
 
