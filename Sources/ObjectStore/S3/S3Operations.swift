@@ -115,6 +115,20 @@ extension S3Client {
                                        message: "the answer has no Content-Length")
             }
             return S3ObjectSummary(key: key, size: size, etag: headers.first(name: "etag"), lastModified: headers.first(name: "last-modified"))
+        }.flatMapError { error in
+            // A HEAD error has no body, so no S3 error code: ask a 1-byte GET for the real reason
+            // (SignatureDoesNotMatch rather than 403, NoSuchBucket rather than 404).
+            guard let failure = error as? ObjectStoreError, let status = failure.httpStatus, (400..<500).contains(status) else {
+                return self.group.next().makeFailedFuture(error)
+            }
+            var probe = Request(method: .GET, bucket: bucket, key: key, headers: [("Range", "bytes=0-0")], kind: "GET", operation: "HEAD")
+            probe.objectOverride = nil
+            return self.perform(probe) { CollectSink(limit: 16) }.flatMapThrowing { _ -> S3ObjectSummary in
+                throw failure
+            }.flatMapErrorThrowing { probeError in
+                guard let detailed = probeError as? ObjectStoreError, detailed.code != nil, detailed.httpStatus == status else { throw failure }
+                throw detailed
+            }
         }
     }
 
