@@ -11,7 +11,9 @@ import NIOPosix
 /// on which all HTTP I/O runs. The blocking methods (`listObjects`, `headObject`, `getObject`, ... and the
 /// `ByteRangeSource`/`ByteSink` built on them) wait for their futures on the calling thread: call them
 /// from dedicated threads (Sluice's workers), never from an event loop, and not from Swift's cooperative
-/// pool, whose few threads they would block. From async code use the `...Future` methods and `.get()`.
+/// pool, whose few threads they would block (async code hands such work to a thread of its own, as the
+/// tests' `onWorkerThread` does). Internally every request is an `EventLoopFuture`, so an async API can
+/// be added on top (`future.get()`) without touching the HTTP layer.
 ///
 /// Call `shutdown()` when done; requests after it fail.
 public final class S3Client: Sendable {
