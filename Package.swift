@@ -11,12 +11,18 @@ let package = Package(
     products: [
         .library(name: "Parquet", targets: ["Parquet"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Inference", targets: ["Inference"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // ObjectStore: HTTP client and SigV4's SHA-256/HMAC (swift-crypto also comes with async-http-client's TLS).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // Already built for async-http-client; named so that ObjectStore may import NIOCore/NIOPosix.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // System codec libraries (Debian -dev packages, installed by scripts/bootstrap).
@@ -49,6 +55,18 @@ let package = Package(
             swiftSettings: imagingSettings
         ),
         .target(
+            name: "ObjectStore",
+            dependencies: [
+                "Parquet",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Pipeline",
             dependencies: ["Parquet", "Imaging", "Inference"]
         ),
@@ -57,6 +75,7 @@ let package = Package(
             dependencies: [
                 "Parquet",
                 "Imaging",
+                "ObjectStore",
                 "Pipeline",
                 "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -65,6 +84,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-bench",
             dependencies: ["Parquet", "Imaging", "Pipeline"],
+            dependencies: ["Parquet", "ObjectStore", "Pipeline"],
             path: "bench/Sources/sluice-bench"
         ),
         .target(name: "CPeak", path: "bench/Sources/CPeak"),
@@ -85,6 +105,19 @@ let package = Package(
             name: "ImagingTests",
             dependencies: ["Imaging"],
             swiftSettings: imagingSettings
+        ),
+        .testTarget(
+            name: "ObjectStoreTests",
+            dependencies: [
+                "ObjectStore",
+                "Parquet",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            exclude: ["Vectors"]
         ),
         .testTarget(
             name: "PipelineTests",
