@@ -68,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["Parquet", "Imaging", "Inference"]
+            dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore"]
         ),
         .executableTarget(
             name: "sluice",
@@ -83,8 +83,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["Parquet", "Imaging", "Pipeline"],
-            dependencies: ["Parquet", "ObjectStore", "Pipeline"],
+            dependencies: ["Parquet", "Imaging", "ObjectStore", "Pipeline"],
             path: "bench/Sources/sluice-bench"
         ),
         .target(name: "CPeak", path: "bench/Sources/CPeak"),

@@ -40,6 +40,12 @@ public enum ObjectURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True for an `s3://` (`s3a://`, `s3n://`) URL.
+    public static func isRemote(_ text: String) -> Bool {
+        if case .s3? = try? ObjectURL(parsing: text) { return true }
+        return false
+    }
+
     /// True for `s3://bucket/prefix/` and `dir/`: a place holding objects, not one object.
     public var looksLikeDirectory: Bool {
         switch self {

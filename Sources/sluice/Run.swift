@@ -21,13 +21,15 @@ struct Run: ParsableCommand {
         """
     )
 
-    @Option(help: "Input Parquet file, directory of Parquet files, or directory of JPEG/PNG files (repeatable).")
+    @Option(help: "Input Parquet file, directory or s3:// prefix of Parquet files, or directory of JPEG/PNG files (repeatable).")
     var input: [String]
 
-    @Option(help: "Output directory.")
+    @Option(help: "Output directory or s3:// prefix.")
     var output: String
 
     @OptionGroup var model: ModelOptions
+
+    @OptionGroup var storage: StorageOptions
 
     @Option(help: "Images per batch.")
     var batchSize = 64
@@ -94,7 +96,9 @@ struct Run: ParsableCommand {
             guard parts.count == 2 else { throw ValidationError("--shard must look like 3/8") }
             configuration.shard = (parts[0], parts[1])
         }
-        let job = Job(configuration: configuration, preprocessor: try model.preprocessor(), model: try model.factory())
+        let objectStorage = try storage.makeStorage()
+        defer { objectStorage.shutdown() }
+        let job = Job(configuration: configuration, preprocessor: try model.preprocessor(), model: try model.factory(), storage: objectStorage)
         let report = try job.run()
         printError(report.render())
         if let statsJson { try Data(try report.json().utf8).write(to: URL(fileURLWithPath: statsJson)) }

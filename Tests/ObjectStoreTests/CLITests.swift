@@ -76,6 +76,40 @@ struct CLITests {
         }
     }
 
+    @Test func runReadsFromS3AndWritesBackTheSamePredictionsAsLocally() async throws {
+        try await onWorkerThread {
+            let moto = try MotoServer.open.get()
+            let bucket = try moto.makeBucket("run")
+            let directory = try TestPaths.temporaryDirectory("run")
+            let environment = ["HOME": directory, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": moto.accessKey,
+                               "AWS_SECRET_ACCESS_KEY": moto.secretKey, "AWS_ENDPOINT_URL": moto.endpoint, "AWS_REGION": "us-east-1"]
+            let generated = try Self.sluice(["gen", "--out", directory + "/in", "--images", "10", "--rows-per-file", "5"], environment: [:])
+            #expect(generated.status == 0, "\(generated.errors)")
+            let upload = try Self.sluice(["cp", directory + "/in/", "s3://\(bucket)/in/", "-r", "-q"], environment: environment)
+            #expect(upload.status == 0, "\(upload.errors)")
+
+            let common = ["--model", "resnet18", "--batch-size", "4", "--no-progress"]
+            let remote = try Self.sluice(["run", "--input", "s3://\(bucket)/in/", "--output", "s3://\(bucket)/out/"] + common, environment: environment)
+            #expect(remote.status == 0, "\(remote.errors)")
+            let local = try Self.sluice(["run", "--input", directory + "/in", "--output", directory + "/out"] + common, environment: [:])
+            #expect(local.status == 0, "\(local.errors)")
+
+            let listing = try Self.sluice(["ls", "s3://\(bucket)/out/"], environment: environment)
+            #expect(listing.output.contains("part-00000.parquet") && listing.output.contains("part-00001.parquet") && listing.output.contains("_SUCCESS"))
+            let remoteRows = try Self.sluice(["head", "s3://\(bucket)/out/", "-n", "20"], environment: environment)
+            let localRows = try Self.sluice(["head", directory + "/out", "-n", "20"], environment: [:])
+            #expect(remoteRows.status == 0, "\(remoteRows.errors)")
+            // Ids name the input file; the predictions themselves are identical.
+            #expect(remoteRows.output.split(separator: "\n").count == 10)
+            #expect(remoteRows.output == localRows.output)
+
+            // Rerunning skips every committed part.
+            let again = try Self.sluice(["run", "--input", "s3://\(bucket)/in/", "--output", "s3://\(bucket)/out/"] + common, environment: environment)
+            #expect(again.status == 0)
+            #expect(again.errors.contains("2 already committed (skipped)"))
+        }
+    }
+
     @Test func wrongSecretFailsClearlyWithoutPrintingIt() async throws {
         try await onWorkerThread {
             let moto = try MotoServer.authenticated.get()
