@@ -13,8 +13,10 @@ struct Gen: ParsableCommand {
         """
     )
 
-    @Option(help: "Output directory (created if missing).")
+    @Option(help: "Output directory (created if missing) or s3:// prefix.")
     var out: String
+
+    @OptionGroup var storage: StorageOptions
 
     @Option(help: "Number of images.")
     var images = 2000
@@ -52,7 +54,9 @@ struct Gen: ParsableCommand {
         generator.codec = try parseCodec(codec)
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
         generator.jpegQuality = quality
-        let report = try generator.write(to: out) { print("wrote \($0)") }
+        let objectStorage = try storage.makeStorage()
+        defer { objectStorage.shutdown() }
+        let report = try generator.write(to: out, storage: objectStorage) { print("wrote \($0)") }
         let rate = Double(report.images) / max(report.seconds, 1e-9)
         print("\(report.images) images in \(report.files.count) files, \(formatBytes(report.bytes)), \(String(format: "%.1f", report.seconds)) s (\(Int(rate)) images/s)")
     }

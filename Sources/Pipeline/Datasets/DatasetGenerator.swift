@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ObjectStore
 import Imaging
 import Parquet
 
@@ -34,13 +35,12 @@ public struct DatasetGenerator: Sendable {
         public var seconds: Double
     }
 
-    /// Writes the files into `directory` (created if needed), each under a temporary name renamed once
-    /// complete. `progress` is called after each file.
-    public func write(to directory: String, progress: (String) -> Void = { _ in }) throws -> Report {
+    /// Writes the files into `directory` (a local directory, created if needed, or an s3:// prefix), each
+    /// published atomically once complete. `progress` is called after each file.
+    public func write(to directory: String, storage: ObjectStorage = ObjectStorage(), progress: (String) -> Void = { _ in }) throws -> Report {
         guard images > 0, rowsPerFile > 0 else {
             throw ParquetError(.invalidArgument, "need a positive number of images and rows per file")
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let start = DispatchTime.now()
         let generator = SyntheticImages(seed: seed, height: height, width: width)
         let imageBytes = generator.bytesPerImage
@@ -62,29 +62,19 @@ public struct DatasetGenerator: Sendable {
                 }
             }
             let name = "part-\(String(files.count).leftPadded(to: 5)).parquet"
-            let path = (directory as NSString).appendingPathComponent(name)
-            let temporary = path + ".tmp"
-            switch format {
-            case .raw:
-                let writer = try ParquetFileWriter(path: temporary, fields: [
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            let sink = try storage.writer(path)
+            do {
+                let writer = try ParquetFileWriter(sink: sink, fields: [
                     .tensor(name: "image", element: .uint8, shape: [height, width, 3], layout: layout),
                 ], options: options)
                 try buffer.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<rows * imageBytes]), rows: rows) }
                 try writer.close()
-            case .jpeg:
-                let encoded = try encodeJPEG(buffer, rows: rows, imageBytes: imageBytes)
-                var jpegOptions = options
-                jpegOptions.dictionary = false  // every value is distinct
-                let writer = try ParquetFileWriter(path: temporary, fields: [
-                    .primitive(name: "image", type: .byteArray, nullable: false),
-                ], options: jpegOptions)
-                try writer.writeRowGroup(rows: rows, columns: [ColumnWriteData(values: .byteArray(encoded))])
-                try writer.close()
+            } catch {
+                sink.abort()
+                throw error
             }
-            guard rename(temporary, path) == 0 else {
-                throw ParquetError(.io, "cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-            }
-            total += Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+            total += sink.bytesWritten
             files.append(path)
             progress(path)
             first += rows

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import ObjectStore
 import Parquet
 
@@ -36,12 +37,11 @@ final class UnitPredictions {
     func record(row: Int, id: String, logits rowLogits: UnsafeBufferPointer<Float>) {
         guard row < rowCount, outcome[row] == nil else { return }
         ids[row] = id
-        topK.withUnsafeMutableBufferPointer { indices in
-            scores.withUnsafeMutableBufferPointer { scores in
-                Postprocess.topK(rowLogits, k: k,
-                                 indices: UnsafeMutableBufferPointer(rebasing: indices[(row * k)..<((row + 1) * k)]),
-                                 scores: UnsafeMutableBufferPointer(rebasing: scores[(row * k)..<((row + 1) * k)]))
-            }
+        let values = ArraySlice(rowLogits)
+        let probabilities = Classification.softmax(values)
+        for (slot, index) in Classification.topK(values, k: k).enumerated() {
+            topK[row * k + slot] = Int32(index)
+            scores[row * k + slot] = probabilities[index]
         }
         if keepLogits {
             logits.withUnsafeMutableBufferPointer { out in
