@@ -58,7 +58,7 @@ public final class JPEGDecoder {
         if frame.height == 0 {
             throw ImagingError(.unsupported, "the JPEG frame header declares a height of 0 (the height comes later in a DNL marker, which libjpeg does not support)")
         }
-        guard [1, 3, 4].contains(frame.components) else {
+        guard frame.components == 1 || frame.components == 3 || frame.components == 4 else {
             throw ImagingError(.unsupported, "a JPEG with \(frame.components) components (1, 3 or 4 are decoded)")
         }
         return Header(width: frame.width, height: frame.height, components: frame.components, progressive: frame.isProgressive)
@@ -67,17 +67,18 @@ public final class JPEGDecoder {
     /// The largest DCT-domain reduction (1, 2, 4 or 8) that keeps both sides at least `minimumWidth` ×
     /// `minimumHeight` (Pillow's `draft` rule: only when the image is at least twice the target).
     public static func scaleDenominator(width: Int, height: Int, minimumWidth: Int, minimumHeight: Int) -> Int {
-        for denominator in [8, 4, 2] where width >= minimumWidth * denominator && height >= minimumHeight * denominator {
-            return denominator
+        var denominator = 8
+        while denominator > 1 && !(width >= minimumWidth * denominator && height >= minimumHeight * denominator) {
+            denominator /= 2
         }
-        return 1
+        return denominator
     }
 
     /// Decodes `bytes` into this decoder's buffer as RGBX pixels (the fourth byte is padding), reduced by
     /// `scaleDenominator` (1, 2, 4 or 8) in the DCT domain. Recoverable libjpeg warnings are appended to
     /// `warnings`; a stream that ends before its EOI marker is an error, as in Pillow.
     public func decode(_ bytes: UnsafeRawBufferPointer, scaleDenominator: Int = 1, warnings: inout [String]) throws -> PixelView {
-        guard [1, 2, 4, 8].contains(scaleDenominator) else {
+        guard scaleDenominator == 1 || scaleDenominator == 2 || scaleDenominator == 4 || scaleDenominator == 8 else {
             throw ImagingError(.invalidArgument, "JPEG scale denominator \(scaleDenominator) is not 1, 2, 4 or 8")
         }
         let markers = JPEGMarkers(bytes, headersOnly: true)
