@@ -236,10 +236,11 @@ func preprocessBench(_ arguments: [String]) throws {
         }
     }
 
-    var peerArguments = ["--raw", scratch.appendingPathComponent("raw.npy").path,
-                         "--jpeg", "jpeg-256=" + scratch.appendingPathComponent("jpeg-256.txt").path,
-                         "--jpeg", "photos=" + scratch.appendingPathComponent("photos.txt").path,
-                         "--repeat", String(repeats), "--threads", String(threads)]
+    var peerArguments = ["--repeat", String(repeats), "--threads", String(threads)]
+    if only?.contains("raw") ?? true { peerArguments += ["--raw", scratch.appendingPathComponent("raw.npy").path] }
+    for name in ["jpeg-256", "photos"] where only?.contains(name) ?? true {
+        peerArguments += ["--jpeg", name + "=" + scratch.appendingPathComponent(name + ".txt").path]
+    }
     if fast { peerArguments.append("--draft") }
     if decodeOnly { peerArguments.append("--decode-only") }
     let peer = arguments.contains("--no-peer") ? nil : runPeer(peerArguments)
@@ -274,11 +275,11 @@ func preprocessBench(_ arguments: [String]) throws {
         }
         print(line)
     }
+    if !decodeCPU.isEmpty { print("\ndecoding alone (exact; Pillow's Image.open(...).convert(\"RGB\") for the peer), images per CPU-second:") }
     for (name, workload, _) in workloads {
         guard let ours = decodeCPU[name] else { continue }
         let count = Double(workload.count)
         let theirs = (peerWorkloads?[name]?["decode_cpu_seconds_best"] as? Double).map { count / $0 }
-        print(pad(name + " decode only (exact; Pillow's decode for the peer)", 58) + pad("| " + rate(count / ours), 15)
-            + pad(theirs.map(rate) ?? "-", 12) + ratio(count / ours, theirs))
+        print(pad(name, 10) + pad("| " + rate(count / ours), 15) + pad(theirs.map(rate) ?? "-", 12) + ratio(count / ours, theirs))
     }
 }
