@@ -17,11 +17,18 @@ let package = Package(
     products: [
         .library(name: "Parquet", targets: ["Parquet"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Inference", targets: ["Inference"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // ObjectStore: HTTP client and SigV4's SHA-256/HMAC (swift-crypto also comes with async-http-client's TLS).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // Already built for async-http-client; named so that ObjectStore may import NIOCore/NIOPosix.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         // System codec libraries (Debian -dev packages, installed by scripts/bootstrap).
@@ -29,6 +36,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN 2.x or 3.x (no pkg-config file: linked by name), and the C shim that hides their differences.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL/System", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "CDNNLShim", dependencies: ["CDNNL"], path: "Sources/CDNNL/Shim",
+                linkerSettings: [.linkedLibrary("dnnl")]),
         // Image codecs for the Imaging module.
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSpng", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
@@ -41,36 +52,77 @@ let package = Package(
             dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
         ),
         .target(
+            name: "Inference",
+            dependencies: ["CDNNLShim"]
+        ),
+        .target(
             name: "Imaging",
             dependencies: ["CTurboJPEG", "CSpng"],
             swiftSettings: imagingSettings
         ),
         .target(
+            name: "ObjectStore",
+            dependencies: [
+                "Parquet",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "Pipeline",
-            dependencies: ["Parquet", "Imaging"]
+            dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore"]
         ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "Parquet",
                 "Imaging",
+                "ObjectStore",
                 "Pipeline",
+                "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["Parquet", "Imaging", "Pipeline"],
+            dependencies: ["Parquet", "Imaging", "ObjectStore", "Pipeline"],
             path: "bench/Sources/sluice-bench"
+        ),
+        .target(name: "CPeak", path: "bench/Sources/CPeak"),
+        .executableTarget(
+            name: "sluice-infer-bench",
+            dependencies: ["Inference", "CPeak"],
+            path: "bench/Sources/sluice-infer-bench"
         ),
         .testTarget(
             name: "ParquetTests",
             dependencies: ["Parquet"]
         ),
         .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference"]
+        ),
+        .testTarget(
             name: "ImagingTests",
             dependencies: ["Imaging"],
             swiftSettings: imagingSettings
+        ),
+        .testTarget(
+            name: "ObjectStoreTests",
+            dependencies: [
+                "ObjectStore",
+                "Parquet",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            exclude: ["Vectors"]
         ),
         .testTarget(
             name: "PipelineTests",

@@ -1,21 +1,29 @@
 import ArgumentParser
 import Foundation
+import ObjectStore
 import Parquet
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a Parquet file's schema, row groups, codecs, encodings and tensor columns.",
-        discussion: "PATH may be a file or a directory; every *.parquet file in a directory is described."
+        discussion: """
+        PATH may be a file, a directory, an s3://bucket/key URL or an s3://bucket/prefix/; every *.parquet \
+        file directly in a directory or under a prefix is described.
+        """
     )
 
-    @Argument(help: "Parquet files or directories.")
+    @Argument(help: "Parquet files, directories, s3:// objects or prefixes.")
     var paths: [String]
 
+    @OptionGroup var storage: StorageOptions
+
     func run() throws {
+        let objectStorage = try storage.makeStorage()
+        defer { objectStorage.shutdown() }
         var failures = 0
-        for file in try ParquetPaths.expand(paths) {
+        for file in try ParquetPaths.expand(paths, objectStorage) {
             do {
-                let reader = try ParquetFileReader(path: file)
+                let reader = try ParquetFileReader(source: objectStorage.openSource(file))
                 print(FileDescription(reader).render())
                 print()
             } catch {
@@ -36,7 +44,7 @@ struct Head: ParsableCommand {
         """
     )
 
-    @Argument(help: "A Parquet file or a directory of them (read in name order).")
+    @Argument(help: "A Parquet file, a directory of them, an s3:// object or prefix (read in name order).")
     var path: String
 
     @Option(name: .short, help: "Number of rows.")
@@ -45,10 +53,14 @@ struct Head: ParsableCommand {
     @Flag(help: "Verify the CRC-32 of every page that carries one (pyarrow does not by default).")
     var verifyChecksums = false
 
+    @OptionGroup var storage: StorageOptions
+
     func run() throws {
+        let objectStorage = try storage.makeStorage()
+        defer { objectStorage.shutdown() }
         var remaining = n
-        for file in try ParquetPaths.expand([path]) where remaining > 0 {
-            let reader = try ParquetFileReader(path: file)
+        for file in try ParquetPaths.expand([path], objectStorage) where remaining > 0 {
+            let reader = try ParquetFileReader(source: objectStorage.openSource(file))
             let lines = try RowPreview(reader, options: ReadOptions(verifyChecksums: verifyChecksums)).lines(limit: remaining)
             lines.forEach { print($0) }
             remaining -= lines.count
@@ -57,24 +69,14 @@ struct Head: ParsableCommand {
 }
 
 enum ParquetPaths {
-    /// Files as given, directories expanded to their *.parquet files in name order.
-    static func expand(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw ValidationError("\(path): no such file or directory")
-            }
-            if isDirectory.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: path)
-                    .filter { $0.hasSuffix(".parquet") }.sorted()
-                guard !names.isEmpty else { throw ValidationError("\(path): no .parquet files in this directory") }
-                files += names.map { (path as NSString).appendingPathComponent($0) }
-            } else {
-                files.append(path)
-            }
+    /// Files and objects as given; directories and S3 prefixes expanded to the *.parquet files directly in
+    /// them, in name order.
+    static func expand(_ paths: [String], _ storage: ObjectStorage) throws -> [ObjectInfo] {
+        do {
+            return try storage.expand(paths, suffix: ".parquet")
+        } catch let error as ObjectStoreError {
+            throw ValidationError("\(error)")
         }
-        return files
     }
 }
 

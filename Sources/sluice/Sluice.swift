@@ -9,6 +9,6 @@ struct Sluice: ParsableCommand {
         Sluice reads datasets of images (Parquet files of raw tensors in Ray Data's layout, or of JPEG/PNG \
         bytes), classifies every image with a CNN and writes the predictions back as Parquet.
         """,
-        subcommands: [Inspect.self, Head.self, Gen.self, Preprocess.self]
+        subcommands: [Run.self, Bench.self, Inspect.self, Head.self, Gen.self, Ls.self, Cp.self, Preprocess.self, Predict.self]
     )
 }

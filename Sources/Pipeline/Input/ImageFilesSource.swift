@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 
 /// Something that yields the records of one input unit in chunks.
@@ -45,10 +46,11 @@ final class ImageFilesSource: RecordSource {
 }
 
 /// Opens the record source of a unit.
-func openSource(_ unit: InputUnit, index: Int, configuration: RunConfiguration) throws -> any RecordSource {
+func openSource(_ unit: InputUnit, index: Int, configuration: RunConfiguration, storage: ObjectStorage) throws -> any RecordSource {
     switch unit.kind {
     case let .parquet(path):
-        return try ParquetRecordSource(path: path, unitIndex: index, imageColumn: configuration.imageColumn, idColumn: configuration.idColumn)
+        return try ParquetRecordSource(source: try storage.openSource(path), unitIndex: index,
+                                       imageColumn: configuration.imageColumn, idColumn: configuration.idColumn)
     case let .images(paths):
         return ImageFilesSource(paths: paths, unitIndex: index)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 
 /// One unit of input: a Parquet file (or a group of image files), producing exactly one output part.
@@ -13,6 +14,8 @@ public struct InputUnit: Sendable, Equatable {
     public var partName: String
     /// Name used in error rows and default ids.
     public var displayName: String
+    /// Bytes of input (for the report).
+    public var bytes: Int64 = 0
 }
 
 public enum InputDiscovery {
@@ -20,27 +23,40 @@ public enum InputDiscovery {
 
     /// Expands the inputs: a Parquet file; a directory of Parquet files (name order); a directory of
     /// JPEG/PNG files, grouped `imagesPerUnit` at a time.
-    public static func units(_ inputs: [String], imagesPerUnit: Int = 1000) throws -> [InputUnit] {
+    /// `s3://bucket/prefix/` inputs are listed through `storage` (their Parquet objects, in key order).
+    public static func units(_ inputs: [String], storage: ObjectStorage, imagesPerUnit: Int = 1000) throws -> [InputUnit] {
         var units: [InputUnit] = []
         for input in inputs {
+            if ObjectURL.isRemote(input) {
+                units += try storage.expand([input], suffix: ".parquet").map { object in
+                    var unit = parquetUnit(object.url)
+                    unit.bytes = object.size
+                    return unit
+                }
+                continue
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
                 throw PipelineError.input("\(input): no such file or directory")
             }
             if !isDirectory.boolValue {
-                units.append(parquetUnit(input))
+                units.append(parquetUnit(input, bytes: fileSize(input)))
                 continue
             }
             let names = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
                 .filter { !$0.hasPrefix(".") && !$0.hasPrefix("_") }
             let parquet = names.filter { $0.hasSuffix(".parquet") }
             let images = names.filter { imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-            units += parquet.map { parquetUnit((input as NSString).appendingPathComponent($0)) }
+            units += parquet.map { name in
+                let path = (input as NSString).appendingPathComponent(name)
+                return parquetUnit(path, bytes: fileSize(path))
+            }
             for start in stride(from: 0, to: images.count, by: imagesPerUnit) {
                 let group = images[start..<min(images.count, start + imagesPerUnit)]
                 let name = "images-\(String(start / imagesPerUnit).leftPadded(to: 5))"
-                units.append(InputUnit(kind: .images(paths: group.map { (input as NSString).appendingPathComponent($0) }),
-                                       partName: name, displayName: (input as NSString).appendingPathComponent(name)))
+                let paths = group.map { (input as NSString).appendingPathComponent($0) }
+                units.append(InputUnit(kind: .images(paths: paths), partName: name, displayName: (input as NSString).appendingPathComponent(name),
+                                       bytes: paths.reduce(0) { $0 + fileSize($1) }))
             }
             if parquet.isEmpty && images.isEmpty {
                 throw PipelineError.input("\(input): no .parquet, .jpg or .png files in this directory")
@@ -53,9 +69,13 @@ public enum InputDiscovery {
         return units
     }
 
-    private static func parquetUnit(_ path: String) -> InputUnit {
+    private static func parquetUnit(_ path: String, bytes: Int64 = 0) -> InputUnit {
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return InputUnit(kind: .parquet(path: path), partName: name, displayName: path)
+        return InputUnit(kind: .parquet(path: path), partName: name, displayName: path, bytes: bytes)
+    }
+
+    private static func fileSize(_ path: String) -> Int64 {
+        Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
     }
 
     /// The units of shard `index` of `count` (deterministic: every count-th unit in name order).

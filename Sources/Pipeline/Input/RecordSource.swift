@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 
 /// Records read from one input unit, in chunks. The payload bytes are owned by the chunk, so chunks can
@@ -93,11 +94,14 @@ final class ParquetRecordSource {
     private var nextRow = 0
     private var pendingIDs: [String] = []
 
-    init(path: String, unitIndex: Int, imageColumn: String?, idColumn: String?) throws {
-        reader = try ParquetFileReader(path: path)
+    init(source: any ByteRangeSource, unitIndex: Int, imageColumn: String?, idColumn: String?) throws {
+        reader = try ParquetFileReader(source: source)
         column = try ImageColumn.find(in: reader, named: imageColumn)
         self.unitIndex = unitIndex
-        displayName = path
+        displayName = source.name
+        let path = source.name
+        // A remote source fetches the image column's chunks ahead, in few large requests.
+        ParquetPrefetch.prefetch(reader, rowGroups: 0..<reader.rowGroupCount, columns: ParquetPrefetch.columns(reader, fields: [column.name]))
         self.idColumn = idColumn
         if let idColumn, reader.schema.field(named: idColumn) == nil {
             throw PipelineError.input("\(path): no id column named '\(idColumn)'")

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 
 /// One `sluice run`: plans the units (skipping committed ones), runs the chosen strategy, writes the
@@ -15,11 +16,15 @@ public final class Job: @unchecked Sendable {
     private var bytesRead: Int64 = 0
     private var bytesWritten: Int64 = 0
 
-    public init(configuration: RunConfiguration, preprocessor: any RecordPreprocessor, model: any ModelFactory) {
+    let storage: ObjectStorage
+
+    public init(configuration: RunConfiguration, preprocessor: any RecordPreprocessor, model: any ModelFactory,
+                storage: ObjectStorage = ObjectStorage()) {
         self.configuration = configuration
         self.preprocessor = preprocessor
         self.modelFactory = model
-        writer = PartWriter(outputDirectory: configuration.output, labels: configuration.labels, codec: .snappy)
+        self.storage = storage
+        writer = PartWriter(storage: storage, outputDirectory: configuration.output, labels: configuration.labels, codec: .snappy)
         tracker = UnitTracker(k: configuration.topK, keepLogits: configuration.keepLogits)
     }
 
@@ -31,19 +36,22 @@ public final class Job: @unchecked Sendable {
         guard c.shard.count > 0, (0..<c.shard.count).contains(c.shard.index) else {
             throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
         }
-        try FileManager.default.createDirectory(atPath: c.output, withIntermediateDirectories: true)
-        let all = InputDiscovery.shard(try InputDiscovery.units(c.inputs), index: c.shard.index, count: c.shard.count)
-        let pending = all.filter { !writer.isCommitted($0) }
+        if !ObjectURL.isRemote(c.output) {
+            try FileManager.default.createDirectory(atPath: c.output, withIntermediateDirectories: true)
+            removeStaleTemporaries()
+        }
+        let all = InputDiscovery.shard(try InputDiscovery.units(c.inputs, storage: storage), index: c.shard.index, count: c.shard.count)
+        let pending = try all.filter { !(try writer.isCommitted($0)) }
         let start = Date()
         let cpuStart = processCPUSeconds()
 
         var plan: [(index: Int, unit: InputUnit, rows: Int)] = []
         for (index, unit) in pending.enumerated() {
             do {
-                let rows = try Self.rowCount(unit)
+                let rows = try rowCount(unit)
                 plan.append((index, unit, rows))
                 tracker.addExpected(rows)
-                bytesRead += Self.size(unit)
+                bytesRead += unit.bytes
             } catch {
                 try unitFailed(unit, error)
             }
@@ -78,8 +86,8 @@ public final class Job: @unchecked Sendable {
             peakRSSBytes: peakRSSBytes(), bytesRead: bytesRead, bytesWritten: failureLock.withLock { bytesWritten },
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
         if report.unitsFailed.isEmpty {
-            try Data(try report.json().utf8).write(to: URL(fileURLWithPath: (c.output as NSString).appendingPathComponent("_summary.json")))
-            FileManager.default.createFile(atPath: (c.output as NSString).appendingPathComponent("_SUCCESS"), contents: Data())
+            try writer.publish("_summary.json", bytes: Array(try report.json().utf8))
+            try writer.publish("_SUCCESS", bytes: [])
         }
         return report
     }
@@ -121,7 +129,7 @@ public final class Job: @unchecked Sendable {
     }
 
     func openSource(_ unit: InputUnit, index: Int) throws -> any RecordSource {
-        try Pipeline.openSource(unit, index: index, configuration: configuration)
+        try Pipeline.openSource(unit, index: index, configuration: configuration, storage: storage)
     }
 
     /// Preprocessing threads and model threads for this machine (overridable).
@@ -131,18 +139,20 @@ public final class Job: @unchecked Sendable {
         return (configuration.workers ?? max(1, cores / 4), configuration.modelThreads ?? cores)
     }
 
-    private static func rowCount(_ unit: InputUnit) throws -> Int {
-        switch unit.kind {
-        case let .parquet(path): Int(try ParquetFileReader(path: path).numRows)
-        case let .images(paths): paths.count
+    /// Parts a killed run left half-written (never visible under their final names) are deleted.
+    private func removeStaleTemporaries() {
+        let output = configuration.output
+        for directory in [output, (output as NSString).appendingPathComponent(PartWriter.errorsDirectory)] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.contains(".sluice-tmp-") {
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            }
         }
     }
 
-    private static func size(_ unit: InputUnit) -> Int64 {
-        let paths: [String] = switch unit.kind {
-        case let .parquet(path): [path]
-        case let .images(paths): paths
+    private func rowCount(_ unit: InputUnit) throws -> Int {
+        switch unit.kind {
+        case let .parquet(path): Int(try ParquetFileReader(source: try storage.openSource(path)).numRows)
+        case let .images(paths): paths.count
         }
-        return paths.reduce(0) { $0 + Int64((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 
 /// The predictions of one input unit, filled row by row in any order, written once complete.
@@ -60,21 +61,24 @@ final class UnitPredictions {
     }
 }
 
-/// Writes prediction and error parts under temporary names and renames them into place, so a part is
-/// visible only when complete and a rerun can skip it.
+/// Writes prediction and error parts through the object store: a part becomes visible under its final
+/// name (local rename, S3 upload completion) only when complete, so a rerun can skip it.
 struct PartWriter: Sendable {
+    let storage: ObjectStorage
     let outputDirectory: String
     let labels: [String]?
     let codec: CompressionCodec
 
     static let errorsDirectory = "_errors"
 
-    func partPath(_ unit: InputUnit) -> String {
-        (outputDirectory as NSString).appendingPathComponent(unit.partName + ".parquet")
+    func url(_ name: String) -> String {
+        outputDirectory.hasSuffix("/") ? outputDirectory + name : outputDirectory + "/" + name
     }
 
-    func isCommitted(_ unit: InputUnit) -> Bool {
-        FileManager.default.fileExists(atPath: partPath(unit))
+    func partURL(_ unit: InputUnit) -> String { url(unit.partName + ".parquet") }
+
+    func isCommitted(_ unit: InputUnit) throws -> Bool {
+        try storage.exists(partURL(unit))
     }
 
     /// Writes the unit's error part (if any rows failed), then its predictions part; returns bytes written.
@@ -82,32 +86,32 @@ struct PartWriter: Sendable {
     func commit(_ predictions: UnitPredictions) throws -> Int64 {
         var written: Int64 = 0
         if !predictions.errors.isEmpty {
-            let directory = (outputDirectory as NSString).appendingPathComponent(Self.errorsDirectory)
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = (directory as NSString).appendingPathComponent(predictions.unit.partName + ".parquet")
-            written += try atomically(path) { try writeErrors(predictions, to: $0) }
+            written += try publish(url(Self.errorsDirectory + "/" + predictions.unit.partName + ".parquet")) {
+                try writeErrors(predictions, to: $0)
+            }
         }
-        written += try atomically(partPath(predictions.unit)) { try writePredictions(predictions, to: $0) }
+        written += try publish(partURL(predictions.unit)) { try writePredictions(predictions, to: $0) }
         return written
     }
 
-    private func atomically(_ path: String, _ write: (String) throws -> Void) throws -> Int64 {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory as NSString).appendingPathComponent(".tmp-\(ProcessInfo.processInfo.processIdentifier)-\((path as NSString).lastPathComponent)")
-        do {
-            try write(temporary)
-            guard rename(temporary, path) == 0 else {
-                throw PipelineError.output("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        return Int64(size)
+    /// Writes a small file (the summary, the success marker).
+    func publish(_ name: String, bytes: [UInt8]) throws {
+        _ = try publish(url(name)) { try $0.write(bytes) }
     }
 
-    private func writePredictions(_ p: UnitPredictions, to path: String) throws {
+    private func publish(_ url: String, _ write: (any ObjectWriter) throws -> Void) throws -> Int64 {
+        let writer = try storage.writer(url)
+        do {
+            try write(writer)
+            try writer.commit()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        return writer.bytesWritten
+    }
+
+    private func writePredictions(_ p: UnitPredictions, to sink: any ObjectWriter) throws {
         var fields: [FieldSpec] = [
             .string("id", nullable: false),
             .list(name: "top_k", element: .primitive(name: "element", type: .int32, nullable: false), nullable: true),
@@ -119,7 +123,7 @@ struct PartWriter: Sendable {
         if p.keepLogits { fields.append(.tensor(name: "logits", element: .float32, shape: [p.classCount])) }
         var options = WriterOptions()
         options.codec = codec
-        let writer = try ParquetFileWriter(path: path, fields: fields, options: options)
+        let writer = try ParquetFileWriter(sink: sink, fields: fields, options: options)
         let rows = 0..<p.rowCount
         let ok = rows.map { p.outcome[$0] == true }
         var columns: [ColumnWriteData] = [
@@ -139,8 +143,8 @@ struct PartWriter: Sendable {
         try writer.close()
     }
 
-    private func writeErrors(_ p: UnitPredictions, to path: String) throws {
-        let writer = try ParquetFileWriter(path: path, fields: [
+    private func writeErrors(_ p: UnitPredictions, to sink: any ObjectWriter) throws {
+        let writer = try ParquetFileWriter(sink: sink, fields: [
             .string("file", nullable: false), .primitive(name: "row", type: .int64, nullable: false),
             .string("id", nullable: false), .string("reason", nullable: false),
         ])

@@ -5,6 +5,10 @@
 //
 // Reads the `image` tensor column of FILE into uint8 buffers with Sluice, with pyarrow
 // (bench/peers/pyarrow_read_tensor.py, one thread) and with a plain memory copy of the same bytes.
+//
+//   sluice-bench s3-read FILE... [--repeat R] [--threads T] [--no-peer]
+//
+// The same column read over S3 from a local moto server, against pyarrow.fs.S3FileSystem (S3Read.swift).
 import Dispatch
 import Foundation
 import Parquet
@@ -125,8 +129,10 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "tensor-read": try tensorRead(Array(arguments.dropFirst()))
 case "preprocess": try preprocessBench(Array(arguments.dropFirst()))
+case "s3-read": try s3Read(Array(arguments.dropFirst()))
 default:
     print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
     print("       sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--no-peer]")
+    print("       sluice-bench s3-read FILE.parquet... [--repeat R] [--threads T] [--no-peer]")
     exit(arguments.isEmpty ? 0 : 2)
 }

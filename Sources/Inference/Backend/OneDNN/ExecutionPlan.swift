@@ -1,0 +1,513 @@
+import CDNNLShim
+
+/// A graph compiled for one batch size: primitives in order, each with its arguments bound to the arena,
+/// the weight cache or the caller's input.
+final class ExecutionPlan {
+    struct Step {
+        let primitive: Primitive
+        var args: [dnnl_exec_arg_t]
+    }
+
+    let batch: Int
+    let steps: [Step]
+    let records: [DispatchRecord]
+    let inputMemory: DNNLMemory
+    /// Plain float32 [batch, ...outputShape] inside the arena.
+    let outputPointer: UnsafeRawPointer
+    let arenaBytes: Int
+    /// What the activations would take with one buffer each.
+    let unplannedBytes: Int
+    /// Calibration plans only: every value as plain float32 [batch, ...shape] after a run.
+    let captures: [ValueID: UnsafeRawPointer]
+    private let arena: TensorStorage
+    private let memories: [DNNLMemory]
+
+    init(batch: Int, steps: [Step], records: [DispatchRecord], inputMemory: DNNLMemory, outputPointer: UnsafeRawPointer,
+         arena: TensorStorage, unplannedBytes: Int, memories: [DNNLMemory], captures: [ValueID: UnsafeRawPointer]) {
+        self.captures = captures
+        self.batch = batch
+        self.steps = steps
+        self.records = records
+        self.inputMemory = inputMemory
+        self.outputPointer = outputPointer
+        self.arena = arena
+        self.arenaBytes = arena.byteCount
+        self.unplannedBytes = unplannedBytes
+        self.memories = memories
+    }
+
+    func execute(stream: dnnl_stream_t) throws {
+        for index in steps.indices {
+            let status = steps[index].args.withUnsafeBufferPointer { args in
+                dnnl_primitive_execute(steps[index].primitive.handle, stream, Int32(args.count), args.baseAddress)
+            }
+            try dnnlCheck(status, "executing \(records[min(index, records.count - 1)].layer)")
+        }
+        try dnnlCheck(dnnl_stream_wait(stream), "waiting for the stream")
+    }
+}
+
+/// Lowers an optimised graph to an `ExecutionPlan` for one batch size.
+final class PlanBuilder {
+    /// Where a step's argument lives until the arena is laid out.
+    enum ArgRef {
+        case view(Int)
+        case fixed(DNNLMemory)
+    }
+
+    private struct Slot {
+        var size: Int
+        var firstStep: Int
+        var lastStep: Int
+    }
+
+    private struct PendingStep {
+        let primitive: Primitive
+        let args: [(Int32, ArgRef)]
+    }
+
+    private let engine: DNNLEngine
+    private let graph: Graph
+    private let shapes: [ValueID: [Int]]
+    private let batch: Int
+    private let act: ElementType
+    private let weights: WeightCache
+
+    private var slots: [Slot] = []
+    private var views: [(slot: Int, desc: MemoryDesc)] = []
+    private var steps: [PendingStep] = []
+    private var records: [DispatchRecord] = []
+    private var valueViews: [ValueID: Int] = [:]
+    /// Copies of a value in another layout, by value; reused while the value's canonical view is unchanged.
+    private var materialized: [ValueID: [Int]] = [:]
+    /// Values that are a flatten of a 4-D value, consumed by a linear layer directly.
+    private var flattenedFrom: [ValueID: ValueID] = [:]
+    private let consumers: [ValueID: [Int]]
+    private let inputMemory: DNNLMemory
+    /// int8: each value's type and scale (quantized = real × scale).
+    private let quantization: [ValueID: ActivationQuantization]?
+    private let capture: Bool
+    private var captureViews: [ValueID: Int] = [:]
+
+    init(engine: DNNLEngine, graph: Graph, batch: Int, precision: Precision, weights: WeightCache,
+         quantization: [ValueID: ActivationQuantization]? = nil, capture: Bool = false) throws {
+        self.engine = engine
+        self.graph = graph
+        self.shapes = try graph.inferShapes()
+        self.batch = batch
+        switch precision {
+        case .fp32: act = .f32
+        case .bf16: act = .bf16
+        case .int8:
+            guard quantization != nil else { throw InferenceError(.invalidGraph, "int8 plans need calibrated scales") }
+            act = .f32
+        }
+        self.quantization = precision == .int8 ? quantization : nil
+        self.capture = capture
+        self.weights = weights
+        self.consumers = graph.consumers()
+        let inputDesc = try MemoryDesc(dims: [batch] + graph.inputShape, type: .f32, layout: Self.plainLayout(graph.inputShape.count + 1))
+        inputMemory = try DNNLMemory(inputDesc, engine: engine, pointer: nil)
+    }
+
+    static func plainLayout(_ rank: Int) -> sldnn_layout {
+        switch rank {
+        case 1: SLDNN_A
+        case 2: SLDNN_AB
+        case 5: SLDNN_ABCDE
+        default: SLDNN_ABCD
+        }
+    }
+
+    func build() throws -> ExecutionPlan {
+        for (index, node) in graph.nodes.enumerated() {
+            try lower(node, index: index)
+            if capture, valueViews[node.output] != nil {
+                let d = dims(of: node.output)
+                captureViews[node.output] = try view(of: node.output, as: MemoryDesc(dims: d, type: .f32, layout: Self.plainLayout(d.count)))
+            }
+        }
+        for v in captureViews.values { slots[views[v].slot].lastStep = steps.count }
+        // The output, as plain float32 [N, ...].
+        let outShape = [batch] + shapes[graph.output, default: []]
+        let plain = try MemoryDesc(dims: outShape, type: .f32, layout: Self.plainLayout(outShape.count))
+        let outView = try view(of: graph.output, as: plain)
+        slots[views[outView].slot].lastStep = steps.count
+
+        // Lay out the arena and bind every view.
+        let requests = slots.map { ArenaPlanner.Request(size: $0.size, firstStep: $0.firstStep, lastStep: $0.lastStep) }
+        let (offsets, size) = ArenaPlanner.plan(requests)
+        let arena = try TensorStorage(zeroedByteCount: size)
+        var memories: [DNNLMemory] = [inputMemory]
+        var viewMemories: [DNNLMemory] = []
+        for v in views {
+            let memory = try DNNLMemory(v.desc, engine: engine, pointer: arena.bytes + offsets[v.slot])
+            viewMemories.append(memory)
+            memories.append(memory)
+        }
+        let executable = steps.map { step in
+            ExecutionPlan.Step(primitive: step.primitive, args: step.args.map { arg, ref in
+                switch ref {
+                case .view(let v): return dnnl_exec_arg_t(arg: arg, memory: viewMemories[v].handle)
+                case .fixed(let m):
+                    memories.append(m)
+                    return dnnl_exec_arg_t(arg: arg, memory: m.handle)
+                }
+            })
+        }
+        let unplanned = slots.reduce(0) { $0 + $1.size }
+        let captures = captureViews.mapValues { UnsafeRawPointer(arena.bytes + offsets[views[$0].slot]) }
+        return ExecutionPlan(batch: batch, steps: executable, records: records, inputMemory: inputMemory,
+                             outputPointer: UnsafeRawPointer(arena.bytes + offsets[views[outView].slot]),
+                             arena: arena, unplannedBytes: unplanned, memories: memories, captures: captures)
+    }
+
+    // MARK: views and slots
+
+    private func newView(_ desc: MemoryDesc) -> Int {
+        slots.append(Slot(size: desc.byteSize, firstStep: steps.count, lastStep: steps.count))
+        views.append((slots.count - 1, desc))
+        return views.count - 1
+    }
+
+    /// A second descriptor over an existing view's bytes (in-place results, reshapes).
+    private func alias(_ view: Int, as desc: MemoryDesc) -> Int {
+        views.append((views[view].slot, desc))
+        return views.count - 1
+    }
+
+    private func read(_ view: Int) -> ArgRef {
+        slots[views[view].slot].lastStep = max(slots[views[view].slot].lastStep, steps.count)
+        return .view(view)
+    }
+
+    private func write(_ view: Int) -> ArgRef {
+        slots[views[view].slot].lastStep = max(slots[views[view].slot].lastStep, steps.count)
+        return .view(view)
+    }
+
+    private func append(_ pd: PrimitiveDesc, _ args: [(Int32, ArgRef)], layer: String, kind: String, detail: String) throws {
+        steps.append(PendingStep(primitive: try Primitive(pd), args: args))
+        records.append(DispatchRecord(layer: layer, kind: kind, implementation: pd.implementation, detail: detail))
+    }
+
+    /// `value` in layout `desc`: its own view when that matches, else a reordered copy (made once).
+    private func view(of value: ValueID, as desc: MemoryDesc) throws -> Int {
+        if let own = valueViews[value], views[own].desc.equals(desc) { return own }
+        if let copy = materialized[value]?.first(where: { views[$0].desc.equals(desc) }) { return copy }
+        let source: ArgRef
+        if let own = valueViews[value] {
+            source = read(own)
+        } else if value == graph.input {
+            source = .fixed(inputMemory)
+        } else {
+            throw InferenceError(.invalidGraph, "value \(value) is read before it is computed")
+        }
+        let sourceDesc: MemoryDesc
+        switch source {
+        case .view(let v): sourceDesc = views[v].desc
+        case .fixed(let m): sourceDesc = m.desc
+        }
+        let target = newView(desc)
+        // int8: the float32 input is quantized on its way in.
+        let attr = try quantization?[value].map { q -> PrimitiveAttr in
+            guard case .fixed = source else { return try PrimitiveAttr(postOps: []) }
+            return try PrimitiveAttr(postOps: [], outputScales: [q.scale])
+        }
+        let pd = try PrimitiveDesc("reorder of \(value)") { sldnn_reorder_pd($0, engine.engine, sourceDesc.handle, desc.handle, attr?.handle) }
+        try append(pd, [(DNNLArg.src, source), (DNNLArg.dst, write(target))],
+                   layer: value == graph.input ? "input" : "reorder", kind: "reorder", detail: "\(dims(of: value))")
+        materialized[value, default: []].append(target)
+        return target
+    }
+
+    /// The value's current layout, or (for the graph input) the plain layout in the compute type.
+    private func naturalDesc(of value: ValueID) throws -> MemoryDesc {
+        if let own = valueViews[value] { return views[own].desc }
+        let d = dims(of: value)
+        return try MemoryDesc(dims: d, type: type(of: value), layout: Self.plainLayout(d.count))
+    }
+
+    /// The element type a value is computed in: its quantized type under int8, else the precision's.
+    private func type(of value: ValueID) -> ElementType { quantization?[value]?.type ?? act }
+
+    private func requireFloat(_ node: Node) throws {
+        if quantization != nil {
+            throw InferenceError(.unsupported, "int8: \(node.operation.kindName) (\(node.name)) is not supported unfused; use fp32 or bf16")
+        }
+    }
+
+    private func dims(of value: ValueID) -> [Int] { [batch] + shapes[value, default: []] }
+
+    private func isLastUse(of value: ValueID, at nodeIndex: Int) -> Bool {
+        value != graph.output && value != graph.input && (consumers[value] ?? []).allSatisfy { $0 <= nodeIndex }
+    }
+
+    /// `sumScale` scales the previous destination (int8: the residual's scale to the output's);
+    /// `outputScale` is the scale the post-ops see their input in (int8: clip bounds are quantized).
+    private func postOps(sum: Bool, activation: Activation?, sumScale: Float = 1, outputScale: Float = 1) -> [sldnn_post_op] {
+        var ops: [sldnn_post_op] = []
+        if sum { ops.append(sldnn_post_op(is_sum: 1, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: sumScale, sum_dtype: -1)) }
+        switch activation {
+        case .relu: ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: 1, sum_dtype: -1))
+        case .clip(let lower, let upper):
+            ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_CLIP, alpha: lower * outputScale, beta: upper * outputScale,
+                                     scale: 1, sum_dtype: -1))
+        case nil: break
+        }
+        return ops
+    }
+
+    /// int8 attributes and bias for a layer with weight scales `weightScales` (per output channel):
+    /// oneDNN 2.x computes dst = scale·(Σ src·w + bias), so the bias is given in accumulator units.
+    private func int8Parameters(input: ValueID, output: ValueID?, weightScales: [Float], bias: Tensor?,
+                                sum: (residual: ValueID, used: Bool), activation: Activation?) throws -> (PrimitiveAttr, Tensor?) {
+        guard let qIn = quantization?[input] else { throw InferenceError(.invalidGraph, "no int8 scale for \(input)") }
+        let outScale = output.flatMap { quantization?[$0]?.scale } ?? 1
+        let scales = weightScales.map { outScale / (qIn.scale * $0) }
+        var sumScale: Float = 1
+        var sumType: Int32 = -1
+        if sum.used {
+            guard let qRes = quantization?[sum.residual] else { throw InferenceError(.invalidGraph, "no int8 scale for \(sum.residual)") }
+            sumScale = outScale / qRes.scale
+            if let output, let qOut = quantization?[output], qOut.type != qRes.type { sumType = Int32(qRes.type.shim.rawValue) }
+        }
+        var ops = postOps(sum: sum.used, activation: activation, sumScale: sumScale, outputScale: outScale)
+        if sum.used { ops[0].sum_dtype = sumType }
+        let attr = try PrimitiveAttr(postOps: ops, outputScales: scales)
+        let scaledBias = try bias.map { b -> Tensor in
+            let values = try b.floats()
+            return try Tensor(shape: b.shape, values: values.indices.map { values[$0] * qIn.scale * weightScales[$0] })
+        }
+        return (attr, scaledBias)
+    }
+
+    // MARK: lowering
+
+    private func lower(_ node: Node, index: Int) throws {
+        let outDims = dims(of: node.output)
+        switch node.operation {
+        case .conv2d(let conv):
+            try lowerConvolution(conv, node: node, index: index, outDims: outDims)
+        case .pool(let pool):
+            let inDims = dims(of: node.inputs[0])
+            let dilation = pool.dilation.map { $0 - 1 }
+            var paddingR: [Int64] = []
+            for axis in 0..<2 {
+                let extent = pool.dilation[axis] * (pool.kernel[axis] - 1) + 1
+                let needed = (outDims[axis + 2] - 1) * pool.stride[axis] + extent - inDims[axis + 2] - pool.padding[axis]
+                paddingR.append(Int64(max(pool.padding[axis], needed)))
+            }
+            let kind: sldnn_pooling = pool.kind == .max ? SLDNN_POOL_MAX
+                : (pool.countIncludesPadding ? SLDNN_POOL_AVG_INCLUDE_PADDING : SLDNN_POOL_AVG_EXCLUDE_PADDING)
+            try lowerPooling(node, kind: kind, kernel: pool.kernel, stride: pool.stride, padding: pool.padding,
+                             paddingR: paddingR, dilation: dilation, outDims: outDims)
+        case .globalAveragePool:
+            let inDims = dims(of: node.inputs[0])
+            try lowerPooling(node, kind: SLDNN_POOL_AVG_EXCLUDE_PADDING, kernel: [inDims[2], inDims[3]], stride: [1, 1],
+                             padding: [0, 0], paddingR: [0, 0], dilation: [0, 0], outDims: outDims)
+        case .flatten:
+            let source = node.inputs[0]
+            let onlyLinear = (consumers[node.output] ?? []).allSatisfy {
+                if case .linear = graph.nodes[$0].operation { return true } else { return false }
+            }
+            if onlyLinear, node.output != graph.output, dims(of: source).count == 4 {
+                flattenedFrom[node.output] = source
+                return
+            }
+            let sourceDims = dims(of: source)
+            let plain = try MemoryDesc(dims: sourceDims, type: type(of: source), layout: Self.plainLayout(sourceDims.count))
+            let copy = try view(of: source, as: plain)
+            valueViews[node.output] = alias(copy, as: try MemoryDesc(dims: outDims, type: type(of: source), layout: SLDNN_AB))
+        case .linear(let linear):
+            try lowerLinear(linear, node: node, outDims: outDims)
+        case .batchNorm(let bn):
+            try requireFloat(node)
+            let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let desc = views[src].desc
+            let pd = try PrimitiveDesc("batch-norm \(node.name)") {
+                sldnn_batch_norm_pd($0, engine.engine, desc.handle, desc.handle, bn.epsilon, nil)
+            }
+            let out = newView(desc)
+            try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.mean, .fixed(weights.plainVector(bn.mean))),
+                            (DNNLArg.variance, .fixed(weights.plainVector(bn.variance))),
+                            (DNNLArg.scale, .fixed(weights.plainVector(bn.weight))),
+                            (DNNLArg.shift, .fixed(weights.plainVector(bn.bias))), (DNNLArg.dst, write(out))],
+                       layer: node.name, kind: "batch_norm", detail: "\(outDims)")
+            valueViews[node.output] = out
+        case .activation(let activation):
+            try requireFloat(node)
+            let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let desc = views[src].desc
+            let (kind, alpha, beta): (sldnn_eltwise, Float, Float) = switch activation {
+            case .relu: (SLDNN_RELU, 0, 0)
+            case .clip(let lower, let upper): (SLDNN_CLIP, lower, upper)
+            }
+            let pd = try PrimitiveDesc("eltwise \(node.name)") {
+                sldnn_eltwise_pd($0, engine.engine, kind, alpha, beta, desc.handle, desc.handle, nil)
+            }
+            let out = newView(desc)
+            try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.dst, write(out))], layer: node.name,
+                       kind: node.operation.kindName, detail: "\(outDims)")
+            valueViews[node.output] = out
+        case .add:
+            try requireFloat(node)
+            let a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let desc = views[a].desc
+            let b = try view(of: node.inputs[1], as: desc)
+            let pd = try PrimitiveDesc("binary add \(node.name)") {
+                sldnn_binary_pd($0, engine.engine, SLDNN_BINARY_ADD, desc.handle, desc.handle, desc.handle, nil)
+            }
+            let out = newView(desc)
+            try append(pd, [(DNNLArg.src, read(a)), (DNNLArg.src1, read(b)), (DNNLArg.dst, write(out))],
+                       layer: node.name, kind: "add", detail: "\(outDims)")
+            valueViews[node.output] = out
+        case .softmax:
+            try requireFloat(node)
+            let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let desc = views[src].desc
+            let pd = try PrimitiveDesc("softmax \(node.name)") {
+                sldnn_softmax_pd($0, engine.engine, desc.handle, desc.handle, Int32(outDims.count - 1), nil)
+            }
+            let out = newView(desc)
+            try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.dst, write(out))], layer: node.name, kind: "softmax",
+                       detail: "\(outDims)")
+            valueViews[node.output] = out
+        }
+    }
+
+    private func lowerConvolution(_ conv: Conv2D, node: Node, index: Int, outDims: [Int]) throws {
+        let input = node.inputs[0]
+        let inDims = dims(of: input)
+        let w = conv.weight.shape
+        let grouped = conv.groups > 1
+        let weightDims = grouped ? [conv.groups, w[0] / conv.groups, w[1], w[2], w[3]] : w
+        let int8 = quantization != nil
+        let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
+        let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
+        let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
+        var weightTensor = conv.weight, bias = conv.bias
+        let attr: PrimitiveAttr
+        if int8 {
+            let (quantized, scales) = try Quantizer.quantizeWeights(conv.weight)
+            weightTensor = quantized
+            (attr, bias) = try int8Parameters(input: input, output: node.output, weightScales: scales, bias: conv.bias,
+                                              sum: (node.inputs.count > 1 ? node.inputs[1] : input, conv.addsResidual),
+                                              activation: conv.activation)
+        } else {
+            attr = try PrimitiveAttr(postOps: postOps(sum: conv.addsResidual, activation: conv.activation))
+        }
+        let strides = conv.stride.map(Int64.init), dilates = conv.dilation.map { Int64($0 - 1) }
+        let padding = conv.padding.map(Int64.init)
+        let hasBias = bias != nil
+
+        func create(src: MemoryDesc) throws -> PrimitiveDesc {
+            try PrimitiveDesc("convolution \(node.name)") {
+                sldnn_convolution_pd($0, engine.engine, src.handle, weightsAny.handle, hasBias ? biasDesc.handle : nil,
+                                     dstAny.handle, strides, dilates, padding, padding, attr.handle)
+            }
+        }
+        // Keep the producer's layout when the convolution accepts it (no reorder between layers); let
+        // oneDNN choose for the graph input, which is reordered once per batch anyway.
+        let pd: PrimitiveDesc
+        let srcType = type(of: input)
+        if let own = valueViews[input] {
+            pd = try (try? create(src: views[own].desc)) ?? create(src: MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY))
+        } else {
+            pd = try create(src: MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY))
+        }
+        let src = try view(of: input, as: try pd.md(dnnl_query_src_md))
+        let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,
+                                              layout: grouped ? .abcde : .abcd, desc: try pd.md(dnnl_query_weights_md))
+        let dstDesc = try pd.md(dnnl_query_dst_md)
+
+        var out: Int
+        if conv.addsResidual {
+            let residual = node.inputs[1]
+            // The residual in the destination's layout and its own type (int8: an s8 residual under a u8
+            // result; the sum post-op reads it as such).
+            let residualDesc = type(of: residual) == type(of: node.output) ? dstDesc : try dstDesc.retyped(type(of: residual))
+            if let own = valueViews[residual], views[own].desc.equals(residualDesc), isLastUse(of: residual, at: index),
+               residual != input {
+                // Accumulate in place onto the residual's bytes: nothing is copied (unless the convolution
+                // also reads them as its input).
+                out = alias(own, as: dstDesc)
+                materialized[residual] = nil
+            } else {
+                let source = try view(of: residual, as: try naturalDesc(of: residual))
+                let copy = newView(residualDesc)
+                let reorder = try PrimitiveDesc("residual copy") {
+                    sldnn_reorder_pd($0, engine.engine, views[source].desc.handle, residualDesc.handle, nil)
+                }
+                try append(reorder, [(DNNLArg.src, read(source)), (DNNLArg.dst, write(copy))], layer: node.name,
+                           kind: "residual_copy", detail: "\(outDims)")
+                out = alias(copy, as: dstDesc)
+            }
+        } else {
+            out = newView(dstDesc)
+        }
+        var args: [(Int32, ArgRef)] = [(DNNLArg.src, read(src)), (DNNLArg.weights, .fixed(weightMemory))]
+        if let bias { args.append((DNNLArg.bias, .fixed(try weights.plainVector(bias)))) }
+        args.append((DNNLArg.dst, write(out)))
+        var detail = "\(inDims)→\(outDims) k\(w[2])x\(w[3]) s\(conv.stride[0])"
+        if conv.addsResidual { detail += " +sum" }
+        if let a = conv.activation { detail += " +\(a)" }
+        try append(pd, args, layer: node.name, kind: "conv", detail: detail)
+        valueViews[node.output] = out
+    }
+
+    private func lowerPooling(_ node: Node, kind: sldnn_pooling, kernel: [Int], stride: [Int], padding: [Int],
+                              paddingR: [Int64], dilation: [Int], outDims: [Int]) throws {
+        let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+        let srcDesc = views[src].desc
+        let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
+        let s = stride.map(Int64.init), k = kernel.map(Int64.init), d = dilation.map(Int64.init)
+        let pl = padding.map(Int64.init)
+        let pd = try PrimitiveDesc("pooling \(node.name)") {
+            sldnn_pooling_pd($0, engine.engine, kind, srcDesc.handle, dstAny.handle, s, k, d, pl, paddingR, nil)
+        }
+        let out = newView(try pd.md(dnnl_query_dst_md))
+        try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.dst, write(out))], layer: node.name,
+                   kind: node.operation.kindName, detail: "\(dims(of: node.inputs[0]))→\(outDims)")
+        valueViews[node.output] = out
+    }
+
+    private func lowerLinear(_ linear: Linear, node: Node, outDims: [Int]) throws {
+        let w = linear.weight.shape
+        let source = flattenedFrom[node.inputs[0]] ?? node.inputs[0]
+        let sourceDims = dims(of: source)
+        // A linear layer after a flatten reads the 4-D tensor directly, with 4-D weights [O, C, H, W].
+        let weightDims = sourceDims.count == 4 ? [w[0]] + Array(sourceDims.dropFirst()) : w
+        let src = try view(of: source, as: try naturalDesc(of: source))
+        let srcDesc = views[src].desc
+        let int8 = quantization != nil
+        let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
+        let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
+        let dstType: ElementType = node.output == graph.output ? .f32 : type(of: node.output)
+        let dstDesc = try MemoryDesc(dims: outDims, type: dstType, layout: SLDNN_AB)
+        var weightTensor = try linear.weight.reshaped(weightDims), bias = linear.bias
+        let attr: PrimitiveAttr
+        if int8 {
+            let (quantized, scales) = try Quantizer.quantizeWeights(weightTensor)
+            weightTensor = quantized
+            (attr, bias) = try int8Parameters(input: source, output: node.output == graph.output ? nil : node.output,
+                                              weightScales: scales, bias: linear.bias, sum: (source, false),
+                                              activation: linear.activation)
+        } else {
+            attr = try PrimitiveAttr(postOps: postOps(sum: false, activation: linear.activation))
+        }
+        let hasBias = bias != nil
+        let pd = try PrimitiveDesc("inner product \(node.name)") {
+            sldnn_inner_product_pd($0, engine.engine, srcDesc.handle, weightsAny.handle, hasBias ? biasDesc.handle : nil,
+                                   dstDesc.handle, attr.handle)
+        }
+        let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,
+                                              layout: weightDims.count == 4 ? .abcd : .ab, desc: try pd.md(dnnl_query_weights_md))
+        let out = newView(dstDesc)
+        var args: [(Int32, ArgRef)] = [(DNNLArg.src, read(src)), (DNNLArg.weights, .fixed(weightMemory))]
+        if let bias { args.append((DNNLArg.bias, .fixed(try weights.plainVector(bias)))) }
+        args.append((DNNLArg.dst, write(out)))
+        try append(pd, args, layer: node.name, kind: "linear", detail: "\(sourceDims)→\(outDims)")
+        valueViews[node.output] = out
+    }
+}

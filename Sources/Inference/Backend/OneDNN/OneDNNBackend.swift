@@ -1,0 +1,138 @@
+import CDNNLShim
+import Foundation
+
+/// The CPU backend: oneDNN primitives with the blocked layouts oneDNN chooses, batch-norm folded, ReLU and
+/// residual adds fused as post-ops, weights reordered once, activations in one planned arena.
+public struct OneDNNBackend: Backend {
+    public let name = "onednn"
+    /// Threads oneDNN uses for each run; nil: its default (every core).
+    public var threads: Int?
+    /// int8 only: representative inputs [N, ...inputShape] whose activations set the quantization scales.
+    public var calibration: Tensor?
+
+    public init(threads: Int? = nil, calibration: Tensor? = nil) {
+        self.threads = threads
+        self.calibration = calibration
+    }
+
+    public func compile(_ graph: Graph, batchSize: Int, precision: Precision) throws -> any CompiledModel {
+        try OneDNNModel(graph: GraphOptimizer.optimize(graph), batchSize: batchSize, precision: precision, threads: threads,
+                        calibration: calibration)
+    }
+}
+
+public final class OneDNNModel: CompiledModel, @unchecked Sendable {
+    public let batchSize: Int
+    public let precision: Precision
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let threads: Int?
+    /// The optimised graph that was compiled.
+    public let graph: Graph
+
+    private let engine: DNNLEngine
+    private let weights: WeightCache
+    private var plans: [Int: ExecutionPlan] = [:]
+    private let main: ExecutionPlan
+    private let quantization: [ValueID: ActivationQuantization]?
+    private let lock = NSLock()
+
+    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?) throws {
+        guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
+        if let threads, threads < 1 { throw InferenceError(.invalidGraph, "thread count must be at least 1, is \(threads)") }
+        if precision == .int8, calibration == nil {
+            throw InferenceError(.invalidGraph, "int8 needs calibration samples: OneDNNBackend(calibration: a [N, ...] batch of typical inputs)")
+        }
+        self.batchSize = batchSize
+        self.precision = precision
+        self.threads = threads
+        self.graph = graph
+        inputShape = graph.inputShape
+        outputShape = try graph.inferShapes()[graph.output] ?? []
+        engine = try DNNLEngine()
+        weights = WeightCache(engine: engine)
+        if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
+        if precision == .int8, let calibration {
+            let stats = try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize)
+            quantization = try Quantizer.plan(graph, maxAbs: stats.maxAbs, inputMaxAbs: stats.inputMaxAbs)
+        } else {
+            quantization = nil
+        }
+        main = try PlanBuilder(engine: engine, graph: graph, batch: batchSize, precision: precision, weights: weights,
+                               quantization: quantization).build()
+        plans[batchSize] = main
+    }
+
+    /// The largest magnitude every value reaches on `samples`, from a float32 run that keeps them all.
+    static func calibrate(graph: Graph, engine: DNNLEngine, samples: Tensor, batchSize: Int) throws
+        -> (maxAbs: [ValueID: Float], inputMaxAbs: Float) {
+        let perSample = graph.inputShape.reduce(1, *)
+        guard samples.shape.count == graph.inputShape.count + 1, Array(samples.shape.dropFirst()) == graph.inputShape,
+              samples.shape[0] >= 1 else {
+            throw InferenceError(.shapeMismatch, "calibration samples of shape \(samples.shape); expected [N] + \(graph.inputShape)")
+        }
+        let source = try samples.asFloat32()
+        let shapes = try graph.inferShapes()
+        let weights = WeightCache(engine: engine)
+        var plans: [Int: ExecutionPlan] = [:]
+        var maxAbs: [ValueID: Float] = [:]
+        var inputMaxAbs: Float = 0
+        try source.withFloats { floats in
+            inputMaxAbs = floats.reduce(Float(0)) { max($0, abs($1)) }
+            var start = 0
+            while start < samples.shape[0] {
+                let count = min(batchSize, samples.shape[0] - start)
+                let plan = try plans[count] ?? PlanBuilder(engine: engine, graph: graph, batch: count, precision: .fp32,
+                                                           weights: weights, capture: true).build()
+                plans[count] = plan
+                try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: floats.baseAddress! + start * perSample))
+                try plan.execute(stream: engine.stream)
+                for (value, pointer) in plan.captures {
+                    let n = count * (shapes[value] ?? []).reduce(1, *)
+                    // Invariant: a capture is plain float32 [count, ...shape] in the plan's arena.
+                    let data = UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Float.self), count: n)
+                    maxAbs[value] = max(maxAbs[value] ?? 0, data.reduce(Float(0)) { max($0, abs($1)) })
+                }
+                start += count
+            }
+        }
+        return (maxAbs, inputMaxAbs)
+    }
+
+    public var dispatchReport: [DispatchRecord] { main.records }
+
+    /// Bytes of the activation arena for a full batch, and what one buffer per tensor would take.
+    public var activationBytes: (arena: Int, unplanned: Int) { (main.arenaBytes, main.unplannedBytes) }
+
+    /// Bytes of the reordered weights.
+    public var weightBytes: Int { lock.withLock { weights.byteCount } }
+
+    public func run(input: UnsafeBufferPointer<Float>, count: Int, output: UnsafeMutableBufferPointer<Float>) throws {
+        let perSample = inputShape.reduce(1, *), perOutput = outputShape.reduce(1, *)
+        guard count >= 1, count <= batchSize else {
+            throw InferenceError(.shapeMismatch, "a batch of \(count) samples; this model runs 1 to \(batchSize)")
+        }
+        guard input.count >= count * perSample, output.count >= count * perOutput, let inputBase = input.baseAddress,
+              let outputBase = output.baseAddress
+        else {
+            throw InferenceError(.shapeMismatch, "buffers of \(input.count) inputs and \(output.count) outputs for \(count) samples of \(inputShape) → \(outputShape)")
+        }
+        try lock.withLock {
+            if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
+            let plan = try plan(for: count)
+            // oneDNN only reads the input memory.
+            try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: inputBase))
+            try plan.execute(stream: engine.stream)
+            UnsafeMutableRawPointer(outputBase).copyMemory(from: plan.outputPointer, byteCount: count * perOutput * 4)
+        }
+    }
+
+    /// A short batch gets its own plan (primitives are shape-specific), made once and sharing the weights.
+    private func plan(for count: Int) throws -> ExecutionPlan {
+        if let plan = plans[count] { return plan }
+        let plan = try PlanBuilder(engine: engine, graph: graph, batch: count, precision: precision, weights: weights,
+                                   quantization: quantization).build()
+        plans[count] = plan
+        return plan
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// One classified input.
+public struct Prediction: Sendable, Equatable {
+    public let name: String
+    public let topK: [Int]
+    /// Softmax probabilities of `topK`.
+    public let scores: [Float]
+    public let logits: [Float]
+
+    /// One JSON object on one line: name, top_k, scores, optionally labels and the logits.
+    public func jsonLine(includeLogits: Bool, labels: [String]? = nil) -> String {
+        func number(_ v: Float) -> String {
+            v.isFinite ? "\(v)" : "null"
+        }
+        var fields = ["\"name\":\(Self.quoted(name))",
+                      "\"top_k\":[\(topK.map(String.init).joined(separator: ","))]",
+                      "\"scores\":[\(scores.map(number).joined(separator: ","))]"]
+        if let labels {
+            fields.append("\"labels\":[\(topK.map { $0 < labels.count ? Self.quoted(labels[$0]) : "null" }.joined(separator: ","))]")
+        }
+        if includeLogits { fields.append("\"logits\":[\(logits.map(number).joined(separator: ","))]") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Classifies preprocessed inputs: `.npy` float32 arrays of [C, H, W] or [N, C, H, W].
+public struct Predictor {
+    public let model: any CompiledModel
+    public let topK: Int
+
+    public init(model: any CompiledModel, topK: Int = 5) {
+        self.model = model
+        self.topK = topK
+    }
+
+    /// The samples of one `.npy` file, named `file` (one sample) or `file[i]`.
+    public func predict(npyPath: String) throws -> [Prediction] {
+        let array = try NumpyFile.read(path: npyPath)
+        let name = (npyPath as NSString).lastPathComponent
+        return try predict(array, name: name)
+    }
+
+    public func predict(_ array: Tensor, name: String) throws -> [Prediction] {
+        guard array.dtype == .float32 else {
+            throw InferenceError(.dtypeMismatch, "\(name): \(array.dtype) array; expected float32 (already preprocessed)")
+        }
+        let single = array.shape == model.inputShape
+        guard single || (array.shape.count == model.inputShape.count + 1 && Array(array.shape.dropFirst()) == model.inputShape) else {
+            throw InferenceError(.shapeMismatch, "\(name): array of shape \(array.shape); expected \(model.inputShape) or [N] + \(model.inputShape)")
+        }
+        let logits = try model.run(array).floats()
+        let classes = model.outputShape.reduce(1, *)
+        let count = single ? 1 : array.shape[0]
+        return (0..<count).map { n in
+            let row = logits[(n * classes)..<((n + 1) * classes)]
+            let probabilities = Classification.softmax(row)
+            let top = Classification.topK(row, k: min(topK, classes))
+            return Prediction(name: single ? name : "\(name)[\(n)]", topK: top, scores: top.map { probabilities[$0] },
+                              logits: Array(row))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Reads NumPy `.npy` arrays (format versions 1–3): little-endian float32, float16, float64, int64,
+/// int32 or uint8, C order. This is what `sluice predict` takes as already-preprocessed input.
+public enum NumpyFile {
+    public static func read(path: String) throws -> Tensor {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            throw InferenceError(.io, "\(path): cannot read: \(error.localizedDescription)")
+        }
+        return try parse(data, name: path)
+    }
+
+    public static func parse(_ data: Data, name: String = "array") throws -> Tensor {
+        let bytes = [UInt8](data.prefix(12))
+        guard bytes.count >= 10, bytes[0] == 0x93, bytes[1...5].elementsEqual("NUMPY".utf8) else {
+            throw InferenceError(.malformedFile, "\(name): not a .npy file (no \\x93NUMPY magic)")
+        }
+        let major = bytes[6]
+        let headerLength: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw InferenceError(.malformedFile, "\(name): truncated .npy header") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw InferenceError(.unsupported, "\(name): .npy format version \(major) is not supported")
+        }
+        guard headerStart + headerLength <= data.count,
+              let header = String(data: data.subdata(in: headerStart..<headerStart + headerLength), encoding: .utf8)
+        else {
+            throw InferenceError(.malformedFile, "\(name): the .npy header runs past the end of the file")
+        }
+        let descr = try field("descr", in: header, name: name)
+        let fortran = try field("fortran_order", in: header, name: name)
+        let shapeText = try field("shape", in: header, name: name)
+        guard fortran == "False" else {
+            throw InferenceError(.unsupported, "\(name): Fortran-ordered arrays are not supported; save with np.ascontiguousarray")
+        }
+        let dtype: DType
+        switch descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) {
+        case "<f4": dtype = .float32
+        case "<f2": dtype = .float16
+        case "<f8": dtype = .float64
+        case "<i8": dtype = .int64
+        case "<i4": dtype = .int32
+        case "|u1", "<u1": dtype = .uint8
+        case let other:
+            throw InferenceError(.dtypeMismatch, "\(name): .npy dtype \(other) is not supported (float32, float16, float64, int64, int32, uint8)")
+        }
+        let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var shape: [Int] = []
+        for dim in dims {
+            guard let value = Int(dim), value >= 0 else {
+                throw InferenceError(.malformedFile, "\(name): bad .npy shape \(shapeText)")
+            }
+            shape.append(value)
+        }
+        let (count, overflow) = shape.reduce((1, false)) { acc, dim in
+            let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
+            return (product, acc.1 || o)
+        }
+        let start = headerStart + headerLength
+        guard !overflow, count <= (data.count - start) / dtype.byteSize else {
+            throw InferenceError(.malformedFile, "\(name): shape \(shape) of \(dtype) needs more bytes than the file has")
+        }
+        let storage = try TensorStorage(zeroedByteCount: count * dtype.byteSize)
+        data.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { storage.bytes.copyMemory(from: base + start, byteCount: count * dtype.byteSize) }
+        }
+        return try Tensor(shape: shape, dtype: dtype, storage: storage)
+    }
+
+    /// The text of `'key': value` in a .npy header dictionary.
+    private static func field(_ key: String, in header: String, name: String) throws -> String {
+        guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\""),
+              let colon = header[keyRange.upperBound...].firstIndex(of: ":")
+        else {
+            throw InferenceError(.malformedFile, "\(name): .npy header has no '\(key)'")
+        }
+        var rest = header[header.index(after: colon)...].drop(while: { $0 == " " })
+        if rest.first == "(" {
+            guard let close = rest.firstIndex(of: ")") else {
+                throw InferenceError(.malformedFile, "\(name): unterminated shape in .npy header")
+            }
+            return String(rest[...close])
+        }
+        if let end = rest.firstIndex(where: { $0 == "," || $0 == "}" }) { rest = rest[..<end] }
+        return rest.trimmingCharacters(in: .whitespaces)
+    }
+}

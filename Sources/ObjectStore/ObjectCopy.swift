@@ -1,0 +1,88 @@
+import Foundation
+import Parquet
+
+/// Copies objects between any two places `ObjectStorage` knows (local ↔ S3, S3 ↔ S3, local ↔ local),
+/// streaming: reads run ahead in parallel ranged GETs, writes go out as multipart parts, and each
+/// destination appears only when complete.
+public struct ObjectCopy {
+    public let storage: ObjectStorage
+    /// Bytes read per step; the S3 reader keeps up to `window` bytes in flight ahead of the writer.
+    public var chunkSize = 8 << 20
+    public var window = 64 << 20
+
+    public init(storage: ObjectStorage) { self.storage = storage }
+
+    public struct Report: Sendable {
+        public var objects = 0
+        public var bytes: Int64 = 0
+        public var seconds = 0.0
+    }
+
+    /// Copies `source` to `destination`. A source that is a directory or prefix (`dir/`, `s3://b/p/`)
+    /// copies every object under it, recursively, to the same relative keys under `destination`;
+    /// `destination` ending in `/` (or an existing local directory) receives a single file under its name.
+    public func copy(_ source: String, to destination: String, recursive: Bool = false,
+                     progress: (ObjectInfo, String) -> Void = { _, _ in }) throws -> Report {
+        let start = Date()
+        var report = Report()
+        let sourceURL = try ObjectURL(parsing: source)
+        let destinationURL = try ObjectURL(parsing: destination)
+        let (sourceStore, sourceKey) = try storage.store(for: sourceURL)
+
+        var pairs: [(ObjectInfo, ObjectURL)] = []
+        if recursive {
+            let objects = try sourceStore.list(prefix: sourceKey, recursive: true).objects
+            guard !objects.isEmpty else {
+                throw ObjectStoreError(.notFound, operation: "copy", object: source, message: "nothing to copy there")
+            }
+            var base = sourceKey
+            if !base.isEmpty, !base.hasSuffix("/") { base += "/" }
+            for object in objects {
+                let relative = object.key.hasPrefix(base) ? String(object.key.dropFirst(base.count)) : ObjectURL.local(path: object.key).lastComponent
+                pairs.append((object, destinationURL.appending(relative)))
+            }
+        } else {
+            let info = try sourceStore.info(key: sourceKey)
+            var target = destinationURL
+            var isDirectory: ObjCBool = false
+            if destinationURL.looksLikeDirectory {
+                target = destinationURL.appending(sourceURL.lastComponent)
+            } else if case .local(let path) = destinationURL, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+                      isDirectory.boolValue {
+                target = destinationURL.appending(sourceURL.lastComponent)
+            }
+            pairs.append((info, target))
+        }
+
+        for (object, target) in pairs {
+            progress(object, target.description)
+            report.bytes += try copyOne(object, to: target)
+            report.objects += 1
+        }
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    private func copyOne(_ object: ObjectInfo, to target: ObjectURL) throws -> Int64 {
+        let source = try storage.openSource(object)
+        let (store, key) = try storage.store(for: target)
+        let writer = try store.writer(key: key)
+        let prefetching = source as? any PrefetchingByteRangeSource
+        let size = try source.size()
+        var offset: Int64 = 0
+        do {
+            while offset < size {
+                prefetching?.prefetch([offset..<min(size, offset + Int64(window))])
+                let count = Int(min(Int64(chunkSize), size - offset))
+                let bytes = try source.read(offset: offset, count: count)
+                try writer.write(bytes)
+                offset += Int64(count)
+            }
+            try writer.close()
+        } catch {
+            writer.abort()
+            throw error
+        }
+        return size
+    }
+}

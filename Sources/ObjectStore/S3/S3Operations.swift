@@ -1,0 +1,321 @@
+import AsyncHTTPClient
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// One object in a listing or a HEAD answer.
+public struct S3ObjectSummary: Sendable, Equatable {
+    public var key: String
+    public var size: Int64
+    public var etag: String?
+    public var lastModified: String?
+
+    public init(key: String, size: Int64, etag: String? = nil, lastModified: String? = nil) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+    }
+}
+
+/// A ListObjectsV2 result, all pages together.
+public struct S3Listing: Sendable, Equatable {
+    public var objects: [S3ObjectSummary] = []
+    /// With a delimiter: the "directories" (`prefix/sub/`).
+    public var commonPrefixes: [String] = []
+    /// How many pages (requests) it took.
+    public var pages = 0
+}
+
+extension S3Client {
+    // MARK: list
+
+    struct ListPage: Sendable {
+        var listing = S3Listing()
+        var nextToken: String?
+    }
+
+    func listPageFuture(bucket: String, prefix: String, delimiter: String?, continuationToken: String?,
+                        maxKeys: Int?) -> EventLoopFuture<ListPage> {
+        var query: [(String, String)] = [("list-type", "2"), ("encoding-type", "url"), ("prefix", prefix)]
+        if let delimiter { query.append(("delimiter", delimiter)) }
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        if let maxKeys { query.append(("max-keys", String(maxKeys))) }
+        let request = Request(method: .GET, bucket: bucket, key: nil, query: query, kind: "LIST", operation: "list",
+                              objectOverride: "s3://\(bucket)/\(prefix)")
+        return perform(request) { CollectSink() }.flatMapThrowing { reply in
+            try Self.parseListPage(reply.body, bucket: bucket, prefix: prefix)
+        }
+    }
+
+    static func parseListPage(_ body: [UInt8], bucket: String, prefix: String) throws -> ListPage {
+        let root: XMLElement
+        do {
+            root = try XMLElement.parse(body)
+        } catch {
+            throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
+                                   message: "the ListObjectsV2 answer is not XML: \(error)")
+        }
+        guard root.name == "ListBucketResult" else {
+            throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
+                                   message: "expected <ListBucketResult>, got <\(root.name)>")
+        }
+        let urlEncoded = root.value("EncodingType") == "url"
+        func decode(_ text: String) -> String { urlEncoded ? percentDecode(text, plusIsSpace: true) : text }
+        var page = ListPage()
+        for item in root.children("Contents") {
+            guard let key = item.value("Key"), let size = item.value("Size").flatMap(Int64.init) else {
+                throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
+                                       message: "a <Contents> entry without Key or Size")
+            }
+            page.listing.objects.append(S3ObjectSummary(key: decode(key), size: size, etag: item.value("ETag"),
+                                                        lastModified: item.value("LastModified")))
+        }
+        for common in root.children("CommonPrefixes") {
+            if let value = common.value("Prefix") { page.listing.commonPrefixes.append(decode(value)) }
+        }
+        if root.value("IsTruncated") == "true" {
+            guard let token = root.value("NextContinuationToken"), !token.isEmpty else {
+                throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
+                                       message: "a truncated listing without a NextContinuationToken")
+            }
+            page.nextToken = token
+        }
+        page.listing.pages = 1
+        return page
+    }
+
+    /// Every object whose key starts with `prefix`, in key order, following continuation tokens.
+    /// With `delimiter` ("/"), keys below the next delimiter are rolled up into `commonPrefixes`.
+    public func listObjects(bucket: String, prefix: String, delimiter: String? = nil, pageSize: Int? = nil) throws -> S3Listing {
+        var listing = S3Listing()
+        var token: String?
+        repeat {
+            let page = try listPageFuture(bucket: bucket, prefix: prefix, delimiter: delimiter, continuationToken: token,
+                                          maxKeys: pageSize).wait()
+            listing.objects += page.listing.objects
+            listing.commonPrefixes += page.listing.commonPrefixes
+            listing.pages += 1
+            token = page.nextToken
+        } while token != nil
+        return listing
+    }
+
+    // MARK: read
+
+    public func headObject(bucket: String, key: String) throws -> S3ObjectSummary {
+        try headObjectFuture(bucket: bucket, key: key).wait()
+    }
+
+    public func headObjectFuture(bucket: String, key: String) -> EventLoopFuture<S3ObjectSummary> {
+        let request = Request(method: .HEAD, bucket: bucket, key: key, kind: "HEAD", operation: "HEAD")
+        return perform(request) { HeadersSink() }.flatMapThrowing { headers in
+            guard let size = headers.first(name: "content-length").flatMap(Int64.init) else {
+                throw ObjectStoreError(.badResponse, operation: "HEAD", object: "s3://\(bucket)/\(key)",
+                                       message: "the answer has no Content-Length")
+            }
+            return S3ObjectSummary(key: key, size: size, etag: headers.first(name: "etag"), lastModified: headers.first(name: "last-modified"))
+        }.flatMapError { error in
+            // A HEAD error has no body, so no S3 error code: ask a 1-byte GET for the real reason
+            // (SignatureDoesNotMatch rather than 403, NoSuchBucket rather than 404).
+            guard let failure = error as? ObjectStoreError, let status = failure.httpStatus, (400..<500).contains(status) else {
+                return self.group.next().makeFailedFuture(error)
+            }
+            var probe = Request(method: .GET, bucket: bucket, key: key, headers: [("Range", "bytes=0-0")], kind: "GET", operation: "HEAD")
+            probe.objectOverride = nil
+            return self.perform(probe) { CollectSink(limit: 16) }.flatMapThrowing { _ -> S3ObjectSummary in
+                throw failure
+            }.flatMapErrorThrowing { probeError in
+                guard let detailed = probeError as? ObjectStoreError, detailed.code != nil, detailed.httpStatus == status else { throw failure }
+                throw detailed
+            }
+        }
+    }
+
+    /// `count` bytes from `offset`, in one ranged GET (retried as a whole). With `ifMatch`, a changed object
+    /// fails with `.changed` instead of mixing two versions' bytes.
+    func getRangeFuture(bucket: String, key: String, offset: Int64, count: Int, ifMatch: String? = nil)
+        -> EventLoopFuture<(FetchBuffer, RangeReply)> {
+        var headers = [("Range", "bytes=\(offset)-\(offset + Int64(count) - 1)")]
+        if let ifMatch { headers.append(("If-Match", ifMatch)) }
+        let request = Request(method: .GET, bucket: bucket, key: key, headers: headers, kind: "GET", operation: "GET bytes \(offset)-\(offset + Int64(count) - 1)")
+        let buffer = FetchBuffer(count: count)
+        let recorder = self.recorder
+        return perform(request) { RangeSink(offset: offset, count: count, into: buffer) }.map { reply in
+            recorder.read(count)
+            return (buffer, reply)
+        }
+    }
+
+    public func getRange(bucket: String, key: String, offset: Int64, count: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        return try getRangeFuture(bucket: bucket, key: key, offset: offset, count: count).wait().0.bytes
+    }
+
+    /// The whole object, in one GET.
+    public func getObject(bucket: String, key: String) throws -> [UInt8] {
+        let request = Request(method: .GET, bucket: bucket, key: key, kind: "GET", operation: "GET")
+        let body = try perform(request) { CollectSink(limit: Int.max) }.wait().body
+        recorder.read(body.count)
+        return body
+    }
+
+    // MARK: write
+
+    /// A single PUT: the object appears whole or not at all. Returns the ETag.
+    @discardableResult
+    public func putObject(bucket: String, key: String, bytes: [UInt8], contentType: String? = nil) throws -> String? {
+        try putObjectFuture(bucket: bucket, key: key, bytes: bytes, contentType: contentType).wait()
+    }
+
+    func putObjectFuture(bucket: String, key: String, bytes: [UInt8], contentType: String? = nil) -> EventLoopFuture<String?> {
+        var headers: [(String, String)] = []
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        let request = Request(method: .PUT, bucket: bucket, key: key, headers: headers, body: bytes, kind: "PUT", operation: "PUT")
+        let recorder = self.recorder
+        return perform(request) { HeadersSink() }.map { headers in
+            recorder.wrote(bytes.count)
+            return headers.first(name: "etag")
+        }
+    }
+
+    public func deleteObject(bucket: String, key: String) throws {
+        let request = Request(method: .DELETE, bucket: bucket, key: key, kind: "DELETE", operation: "DELETE")
+        _ = try perform(request) { HeadersSink() }.wait()
+    }
+
+    // MARK: multipart upload
+
+    /// Starts a multipart upload. `attempts` > 1 means an earlier attempt may have created an upload whose
+    /// answer was lost (CreateMultipartUpload is not idempotent): see `abortOtherUploads`.
+    func createMultipartUpload(bucket: String, key: String, contentType: String? = nil) -> EventLoopFuture<(uploadID: String, attempts: Int)> {
+        var headers: [(String, String)] = []
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        let request = Request(method: .POST, bucket: bucket, key: key, query: [("uploads", "")], headers: headers,
+                              kind: "MPU", operation: "create multipart upload")
+        let attempts = NIOLockedValueBox(0)
+        return perform(request) { () -> CollectSink in
+            attempts.withLockedValue { $0 += 1 }
+            return CollectSink()
+        }.flatMapThrowing { reply in
+            guard let root = try? XMLElement.parse(reply.body), root.name == "InitiateMultipartUploadResult",
+                  let uploadID = root.value("UploadId"), !uploadID.isEmpty else {
+                throw ObjectStoreError(.badResponse, operation: "create multipart upload", object: "s3://\(bucket)/\(key)",
+                                       message: "the answer has no UploadId")
+            }
+            return (uploadID, attempts.withLockedValue { $0 })
+        }
+    }
+
+    /// Upload ids of the multipart uploads in progress for exactly `key`.
+    func listMultipartUploads(bucket: String, key: String) throws -> [String] {
+        let request = Request(method: .GET, bucket: bucket, key: nil, query: [("uploads", ""), ("prefix", key)],
+                              kind: "MPU", operation: "list multipart uploads", objectOverride: "s3://\(bucket)/\(key)")
+        let reply = try perform(request) { CollectSink() }.wait()
+        guard let root = try? XMLElement.parse(reply.body), root.name == "ListMultipartUploadsResult" else {
+            throw ObjectStoreError(.badResponse, operation: "list multipart uploads", object: "s3://\(bucket)/\(key)",
+                                   message: "expected <ListMultipartUploadsResult>")
+        }
+        return root.children("Upload").filter { $0.value("Key") == key }.compactMap { $0.value("UploadId") }
+    }
+
+    /// Aborts the uploads in progress for `key` other than `keep`: the orphans of retried
+    /// CreateMultipartUpload requests. Safe because one writer at a time owns an output key.
+    func abortOtherUploads(bucket: String, key: String, keep: String?) {
+        guard let ids = try? listMultipartUploads(bucket: bucket, key: key) else { return }
+        for id in ids where id != keep {
+            _ = try? abortMultipartUpload(bucket: bucket, key: key, uploadID: id).wait()
+        }
+    }
+
+    func uploadPart(bucket: String, key: String, uploadID: String, partNumber: Int, bytes: [UInt8]) -> EventLoopFuture<String> {
+        let request = Request(method: .PUT, bucket: bucket, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadID)],
+                              body: bytes, kind: "MPU", operation: "upload part \(partNumber)")
+        let recorder = self.recorder
+        return perform(request) { HeadersSink() }.flatMapThrowing { headers in
+            guard let etag = headers.first(name: "etag") else {
+                throw ObjectStoreError(.badResponse, operation: "upload part \(partNumber)", object: "s3://\(bucket)/\(key)",
+                                       message: "the answer has no ETag")
+            }
+            recorder.wrote(bytes.count)
+            return etag
+        }
+    }
+
+    func completeMultipartUpload(bucket: String, key: String, uploadID: String, parts: [(number: Int, etag: String)]) -> EventLoopFuture<String?> {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for part in parts {
+            xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(xmlEscape(part.etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let request = Request(method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                              headers: [("Content-Type", "application/xml")], body: Array(xml.utf8),
+                              kind: "MPU", operation: "complete multipart upload")
+        return perform(request) { CompleteSink() }
+    }
+
+    func abortMultipartUpload(bucket: String, key: String, uploadID: String) -> EventLoopFuture<Void> {
+        let request = Request(method: .DELETE, bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                              kind: "MPU", operation: "abort multipart upload")
+        let recorder = self.recorder
+        return perform(request) { HeadersSink() }.map { _ in recorder.abortedUpload() }.flatMapError { error in
+            // Already gone (completed elsewhere, or aborted by an earlier attempt whose answer was lost).
+            if let error = error as? ObjectStoreError, error.code == "NoSuchUpload" {
+                recorder.abortedUpload()
+                return self.group.next().makeSucceededVoidFuture()
+            }
+            return self.group.next().makeFailedFuture(error)
+        }
+    }
+}
+
+/// CompleteMultipartUpload answers 200 and may still carry an `<Error>` in the body (S3 sends the status
+/// before it knows the outcome): that is a failure, retried like a 500.
+final class CompleteSink: ResponseSink {
+    private let collect = CollectSink(limit: 1 << 20)
+    func begin(_ head: HTTPResponseHead) throws { try collect.begin(head) }
+    func append(_ buffer: ByteBuffer) throws { try collect.append(buffer) }
+    func finish() throws -> String? {
+        let body = try collect.finish().body
+        guard let root = try? XMLElement.parse(body) else {
+            throw TransientResponseError(description: "the CompleteMultipartUpload answer is not XML")
+        }
+        if root.name == "Error" {
+            throw S3ErrorBodyInSuccess(code: root.value("Code"), message: root.value("Message") ?? "the upload could not be completed")
+        }
+        return root.value("ETag")
+    }
+}
+
+/// `%XX` decoding; with `plusIsSpace`, `+` is a space (S3's `encoding-type=url` listings).
+func percentDecode(_ text: String, plusIsSpace: Bool) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count)
+    var bytes = text.utf8.makeIterator()
+    func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+    while let byte = bytes.next() {
+        if byte == UInt8(ascii: "+"), plusIsSpace {
+            out.append(UInt8(ascii: " "))
+        } else if byte == UInt8(ascii: "%") {
+            let high = bytes.next()
+            let low = bytes.next()
+            if let high, let low, let h = hexValue(high), let l = hexValue(low) {
+                out.append(h << 4 | l)
+            } else {
+                out.append(byte)
+                if let high { out.append(high) }
+                if let low { out.append(low) }
+            }
+        } else {
+            out.append(byte)
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}

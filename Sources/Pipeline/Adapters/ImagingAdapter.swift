@@ -1,0 +1,40 @@
+import Imaging
+
+/// The Imaging module's fused decode/resize/crop/normalise, as the pipeline's preprocessor. Each worker
+/// thread gets its own `ImagePreprocessor` (decoders and scratch are per worker).
+public struct StandardPreprocessor: RecordPreprocessor {
+    public let spec: PreprocessSpec
+
+    public init(spec: PreprocessSpec = .imagenet) throws {
+        try spec.validate()
+        guard spec.fixedOutputSize != nil else {
+            throw PipelineError.configuration("batches need one output size for every image: give a crop size")
+        }
+        self.spec = spec
+    }
+
+    public var outputShape: [Int] {
+        let size = spec.fixedOutputSize ?? .init(width: 0, height: 0)
+        return [3, size.height, size.width]
+    }
+
+    public func makeWorker() -> any PreprocessWorker { Worker(spec: spec) }
+
+    final class Worker: PreprocessWorker {
+        private let spec: PreprocessSpec
+        private var preprocessor: ImagePreprocessor?
+
+        init(spec: PreprocessSpec) { self.spec = spec }
+
+        func preprocess(_ payload: RecordPayload, into slot: UnsafeMutableBufferPointer<Float>) throws {
+            if preprocessor == nil { preprocessor = try ImagePreprocessor(spec: spec) }
+            guard let preprocessor else { return }
+            switch payload {
+            case let .pixels(bytes, shape):
+                try preprocessor.preprocess(tensor: bytes, shape: shape, into: .nchwFloat32(slot))
+            case let .encoded(bytes):
+                try preprocessor.preprocess(encoded: bytes, into: .nchwFloat32(slot))
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Inference
+
+/// A torchvision ResNet compiled by the oneDNN backend, as the pipeline's model.
+public struct ResNetFactory: ModelFactory {
+    public let model: String
+    public let weights: String?
+    public let precision: Precision
+    /// Calibration input (.npy) for int8.
+    public let calibration: String?
+
+    public init(model: String, weights: String?, precision: Precision, calibration: String? = nil) {
+        self.model = model
+        self.weights = weights
+        self.precision = precision
+        self.calibration = calibration
+    }
+
+    public var name: String { "\(model) \(precision.rawValue)" }
+
+    public func makeModel(batchSize: Int, threads: Int) throws -> any ClassifierModel {
+        let graph = try ModelZoo.graph(model, weightsPath: weights)
+        let samples = try calibration.map { try NumpyFile.read(path: $0) }
+        let compiled = try OneDNNBackend(threads: threads, calibration: samples).compile(graph, batchSize: batchSize, precision: precision)
+        return CompiledClassifier(compiled)
+    }
+}
+
+/// Runs a compiled model on batches of any size up to (and beyond) the size it was compiled for.
+final class CompiledClassifier: ClassifierModel {
+    let compiled: any CompiledModel
+
+    init(_ compiled: any CompiledModel) { self.compiled = compiled }
+
+    var inputShape: [Int] { compiled.inputShape }
+    var classCount: Int { compiled.outputShape.reduce(1, *) }
+
+    func classify(_ input: UnsafeBufferPointer<Float>, count: Int, logits: UnsafeMutableBufferPointer<Float>) throws {
+        let perInput = inputElements, perOutput = classCount
+        var done = 0
+        while done < count {
+            let n = min(compiled.batchSize, count - done)
+            try compiled.run(input: UnsafeBufferPointer(rebasing: input[(done * perInput)..<((done + n) * perInput)]), count: n,
+                             output: UnsafeMutableBufferPointer(rebasing: logits[(done * perOutput)..<((done + n) * perOutput)]))
+            done += n
+        }
+    }
+}

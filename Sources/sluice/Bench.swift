@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reproduce the Ray Data / Spark / SageMaker comparison on this machine.",
+        discussion: """
+        Generates (once, cached under bench/data) the benchmark's dataset in Ray's layout — 256×256×3 uint8 \
+        images, 1,000 per file — then runs Sluice's streaming, fused and staged strategies (each as its own \
+        process) and the Python peers in bench/peers (Ray Data, Spark fused and staged, a PyTorch loop, an ONNX \
+        Runtime loop) when they are installed, all on the same files. Prints the table and writes \
+        bench-report.md and bench-chart.svg. --images 16232 reproduces the public benchmark's size.
+        """
+    )
+
+    @Option(help: "Images to generate (ignored with --input).")
+    var images = 2000
+
+    @Option(help: "Use this dataset instead of generating one.")
+    var input: String?
+
+    @Option(help: "Strategies to run, comma-separated.")
+    var strategies = "streaming,fused,staged"
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Images per batch.")
+    var batchSize = 64
+
+    @Flag(help: "Skip the Python peers.")
+    var noPeers = false
+
+    @Option(help: "Directory of the peer scripts.")
+    var peers = "bench/peers"
+
+    @Option(help: "Where to write bench-report.md and bench-chart.svg.")
+    var reportDirectory = "."
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    func run() throws {
+        var runner = BenchRunner(executable: try currentExecutable())
+        runner.images = images
+        runner.input = input
+        runner.model = model.model
+        runner.weights = model.weights
+        runner.precision = model.precision
+        runner.batchSize = batchSize
+        runner.runPeers = !noPeers
+        runner.peersDirectory = peers
+        runner.strategies = try strategies.split(separator: ",").map {
+            guard let strategy = RunConfiguration.Strategy(rawValue: String($0)) else { throw ValidationError("unknown strategy \($0)") }
+            return strategy
+        }
+        let report = try runner.run { printError($0) }
+        let chart = (reportDirectory as NSString).appendingPathComponent("bench-chart.svg")
+        try report.svg().write(toFile: chart, atomically: true, encoding: .utf8)
+        try report.markdown(chartFile: "bench-chart.svg").write(toFile: (reportDirectory as NSString).appendingPathComponent("bench-report.md"), atomically: true, encoding: .utf8)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.table())
+        }
+    }
+}
+
+/// The path of the running sluice binary, to start each strategy as its own process.
+func currentExecutable() throws -> String {
+    let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("cannot find the sluice executable") }
+    return path
+}

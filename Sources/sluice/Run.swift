@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify every image of a dataset and write the predictions as Parquet.",
+        discussion: """
+        Input: Parquet files (a tensor column in Ray's or Arrow's layout, or a binary / struct<bytes> column of \
+        JPEG/PNG bytes), a directory of them, or a directory of JPEG/PNG files. Output: one Parquet part per \
+        input file (id, top-k class indices, softmax scores, labels, and with --logits the logits), each \
+        committed atomically; bad records go to _errors/, and _SUCCESS plus _summary.json mark a complete job. \
+        Rerunning the same command skips committed parts, so a killed job resumes where it stopped.
+
+        Strategies: streaming (default; every stage at once with bounded queues, like Ray Data), fused (read, \
+        preprocess and infer each file in sequence, like Spark with one fused UDF), staged (preprocess \
+        everything to intermediate Parquet, then infer, like Spark in two jobs).
+
+        Threads: the model gets every core and one preprocessing thread keeps up with it on a CPU (the \
+        convolutions are ~95% of the work); override with --workers and --model-threads.
+        """
+    )
+
+    @Option(help: "Input Parquet file, directory or s3:// prefix of Parquet files, or directory of JPEG/PNG files (repeatable).")
+    var input: [String]
+
+    @Option(help: "Output directory or s3:// prefix.")
+    var output: String
+
+    @OptionGroup var model: ModelOptions
+
+    @OptionGroup var storage: StorageOptions
+
+    @Option(help: "Images per batch.")
+    var batchSize = 64
+
+    @Option(help: "streaming, fused or staged.")
+    var strategy = RunConfiguration.Strategy.streaming.rawValue
+
+    @Option(help: "Number of classes to report per image.")
+    var topK = 5
+
+    @Flag(help: "Also write the raw logits (a float32 tensor column).")
+    var logits = false
+
+    @Option(help: "Class names, one per line (default: the ImageNet-1k list in torchvision's order).")
+    var labels: String?
+
+    @Option(help: "The image column (default: the first tensor or image-bytes column).")
+    var imageColumn: String?
+
+    @Option(help: "A column whose value identifies each row in the output (default: file name and row number).")
+    var idColumn: String?
+
+    @Option(help: "skip: bad records become error rows and the job goes on; fail: stop at the first.")
+    var onError = RunConfiguration.OnError.skip.rawValue
+
+    @Option(help: "Memory for queues and buffer pools, e.g. 2GiB or 512MiB.")
+    var maxMemory = "2GiB"
+
+    @Option(help: "Preprocessing threads (default: a quarter of the cores, at least one).")
+    var workers: Int?
+
+    @Option(help: "Threads for the model (default: all cores).")
+    var modelThreads: Int?
+
+    @Option(help: "Process shard K of N (K/N): every N-th input file, for running one job on many machines.")
+    var shard: String?
+
+    @Option(help: "Write the run's statistics as JSON to this file.")
+    var statsJson: String?
+
+    @Flag(help: "No progress output.")
+    var noProgress = false
+
+    func run() throws {
+        guard let strategy = RunConfiguration.Strategy(rawValue: strategy) else {
+            throw ValidationError("--strategy must be one of \(RunConfiguration.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let onError = RunConfiguration.OnError(rawValue: onError) else { throw ValidationError("--on-error must be skip or fail") }
+        var configuration = RunConfiguration(inputs: input, output: output)
+        configuration.strategy = strategy
+        configuration.batchSize = batchSize
+        configuration.topK = topK
+        configuration.keepLogits = logits
+        configuration.labels = try labels.map(ClassLabels.load) ?? ClassLabels.imageNet
+        configuration.imageColumn = imageColumn
+        configuration.idColumn = idColumn
+        configuration.onError = onError
+        configuration.maxMemory = try parseBytes(maxMemory)
+        configuration.workers = workers
+        configuration.modelThreads = modelThreads
+        configuration.progress = !noProgress
+        if let shard {
+            let parts = shard.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2 else { throw ValidationError("--shard must look like 3/8") }
+            configuration.shard = (parts[0], parts[1])
+        }
+        let objectStorage = try storage.makeStorage()
+        defer { objectStorage.shutdown() }
+        let job = Job(configuration: configuration, preprocessor: try model.preprocessor(), model: try model.factory(), storage: objectStorage)
+        let report = try job.run()
+        printError(report.render())
+        if let statsJson { try Data(try report.json().utf8).write(to: URL(fileURLWithPath: statsJson)) }
+        if !report.succeeded { throw ExitCode(1) }
+    }
+}
+
+/// "2GiB", "512MiB", "1.5G", "1000000".
+func parseBytes(_ text: String) throws -> Int64 {
+    let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3),
+                                     ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024), ("B", 1)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+        if let value = Double(text.dropLast(suffix.count)) { return Int64(value * scale) }
+    }
+    guard let value = Int64(text) else { throw ValidationError("cannot read '\(text)' as a size (e.g. 2GiB)") }
+    return value
+}

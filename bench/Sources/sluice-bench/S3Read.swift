@@ -1,0 +1,188 @@
+// sluice-bench s3-read FILE... [--repeat R] [--threads T] [--no-peer]
+//
+// Read throughput of the `image` tensor column over S3: starts moto's S3 server on 127.0.0.1
+// (Tests/Fixtures/moto_server.py, the test suite's fixture), uploads FILEs with boto3, then times in the
+// same run (best of R):
+//   - Sluice: ObjectStorage listing, one S3ObjectSource per object (ranged GETs, the image column's
+//     chunks of every row group prefetched, as the pipeline will), TensorColumnReader into uint8 buffers,
+//     T files at once;
+//   - pyarrow: pq.read_table(paths, columns=["image"], filesystem=pyarrow.fs.S3FileSystem(...)) with its
+//     defaults (pre_buffer, thread pools), flattened to uint8 (bench/peers/pyarrow_s3_read.py).
+import Dispatch
+import Foundation
+import ObjectStore
+import Parquet
+
+/// The moto fixture's stdin/stdout protocol (see Tests/Fixtures/moto_server.py).
+final class MotoProcess {
+    let process = Process()
+    let input: FileHandle
+    let output: FileHandle
+    var pending: [UInt8] = []
+    var hello: [String: Any] = [:]
+
+    init(script: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        input = stdin.fileHandleForWriting
+        output = stdout.fileHandleForReading
+        guard let line = readLine(), let hello = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw MotoFailure(message: "moto did not start (run scripts/bootstrap)")
+        }
+        self.hello = hello
+    }
+
+    struct MotoFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    func readLine() -> String? {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                defer { pending.removeFirst(newline + 1) }
+                return String(decoding: pending[..<newline], as: UTF8.self)
+            }
+            let data = output.availableData
+            if data.isEmpty { return nil }
+            pending += data
+        }
+    }
+
+    @discardableResult
+    func command(_ fields: [String: Any]) throws -> [String: Any] {
+        var data = try JSONSerialization.data(withJSONObject: fields)
+        data.append(UInt8(ascii: "\n"))
+        input.write(data)
+        guard let line = readLine(), let reply = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              reply["ok"] as? Bool == true else {
+            throw MotoFailure(message: "boto3 \(fields["op"] ?? "?") failed")
+        }
+        return reply
+    }
+
+    func stop() {
+        try? input.close()
+        process.waitUntilExit()
+    }
+}
+
+/// Work distribution and totals of the reader threads.
+final class Tally: @unchecked Sendable {
+    // @unchecked: every field is used under `lock`.
+    private let lock = NSLock()
+    private var next = 0
+    private(set) var rows = 0
+    private(set) var bytes = 0
+    private(set) var failure: (any Error)?
+
+    func take() -> Int { lock.withLock { defer { next += 1 }; return next } }
+    func add(rows: Int, bytes: Int) { lock.withLock { self.rows += rows; self.bytes += bytes } }
+    func fail(_ error: any Error) { lock.withLock { failure = error } }
+}
+
+func s3Read(_ arguments: [String]) throws {
+    let files = arguments.filter { $0.hasSuffix(".parquet") }
+    guard !files.isEmpty else {
+        print("usage: sluice-bench s3-read FILE.parquet... [--repeat R] [--threads T] [--no-peer]")
+        exit(2)
+    }
+    func option(_ name: String, _ fallback: Int) -> Int {
+        arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
+    }
+    let repeats = option("--repeat", 3)
+    let threads = option("--threads", ProcessInfo.processInfo.activeProcessorCount)
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    let moto = try MotoProcess(script: repository.appendingPathComponent("Tests/Fixtures/moto_server.py").path)
+    defer { moto.stop() }
+    guard let endpoint = moto.hello["endpoint"] as? String, let accessKey = moto.hello["access_key"] as? String,
+          let secretKey = moto.hello["secret_key"] as? String else { throw MotoProcess.MotoFailure(message: "bad hello") }
+    let bucket = "bench"
+    try moto.command(["op": "create_bucket", "bucket": bucket])
+    var keys: [String] = []
+    var objectBytes: Int64 = 0
+    for file in files {
+        let key = "images/" + URL(fileURLWithPath: file).lastPathComponent
+        let reply = try moto.command(["op": "put", "bucket": bucket, "key": key, "path": file])
+        objectBytes += Int64(reply["size"] as? Int ?? 0)
+        keys.append(key)
+    }
+    print("moto S3 server at \(endpoint): \(keys.count) objects, \(formatBytes(objectBytes)) uploaded with boto3")
+
+    let configuration = S3Configuration(endpoint: try S3Endpoint(parsing: endpoint), region: "us-east-1",
+                                        authentication: .signed(AWSCredentials(accessKeyID: accessKey, secretAccessKey: secretKey)),
+                                        addressing: .path)
+    let client = S3Client(configuration: configuration)
+    defer { client.shutdown() }
+    let storage = ObjectStorage(client: client)
+
+    var sluice = Measurement()
+    var images = 0
+    var pixelBytes = 0
+    for _ in 0..<repeats {
+        let objects = try storage.expand(["s3://\(bucket)/images/"])
+        let tally = Tally()
+        sluice.seconds.append(time {
+            DispatchQueue.concurrentPerform(iterations: max(1, min(threads, objects.count))) { _ in
+                while true {
+                    let index = tally.take()
+                    guard index < objects.count else { return }
+                    do {
+                        let reader = try ParquetFileReader(source: storage.openSource(objects[index]))
+                        ParquetPrefetch.prefetch(reader, rowGroups: 0..<reader.rowGroupCount,
+                                                 columns: ParquetPrefetch.columns(reader, fields: ["image"]))
+                        let tensors = try TensorColumnReader(file: reader, column: "image")
+                        var localRows = 0, localBytes = 0
+                        while let batch = try tensors.next(targetRows: 64) {
+                            localRows += batch.rowCount
+                            localBytes += batch.bytes.count
+                        }
+                        tally.add(rows: localRows, bytes: localBytes)
+                    } catch {
+                        tally.fail(error)
+                    }
+                }
+            }
+        })
+        if let failure = tally.failure { throw failure }
+        images = tally.rows
+        pixelBytes = tally.bytes
+    }
+    let stats = client.stats
+
+    var peer: [String: Any]?
+    if !arguments.contains("--no-peer") {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", repository.appendingPathComponent("bench/peers/pyarrow_s3_read.py").path,
+                             "--endpoint", endpoint, "--access-key", accessKey, "--secret-key", secretKey,
+                             "--bucket", bucket, "--keys", keys.joined(separator: ","), "--repeat", String(repeats)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        peer = (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
+    }
+
+    func row(_ name: String, _ seconds: Double) -> String {
+        "\(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%8.0f", Double(images) / seconds)) images/s  \(String(format: "%7.1f", Double(objectBytes) / seconds / 1e6)) MB/s of objects  \(String(format: "%5.2f", Double(pixelBytes) / seconds / 1e9)) GB/s of pixels"
+    }
+    print("\(images) images, \(formatBytes(Int64(pixelBytes))) of pixels; best of \(repeats) runs, bytes over HTTP from moto on 127.0.0.1:")
+    print(row("sluice ObjectStore, \(threads) threads", sluice.best))
+    if let peer, let seconds = peer["seconds_best"] as? Double {
+        if let peerImages = peer["images"] as? Int, peerImages != images { print("warning: pyarrow read \(peerImages) images") }
+        print(row("pyarrow \(peer["version"] ?? "?") S3FileSystem", seconds))
+        print(String(format: "\nsluice / pyarrow: %.2fx (time ratio, same server, same run)", seconds / sluice.best))
+    } else if !arguments.contains("--no-peer") {
+        print("\npyarrow peer unavailable (pip install pyarrow numpy)")
+    }
+    print("sluice S3 requests over all runs: \(stats)")
+}

@@ -1,0 +1,256 @@
+// Model-only throughput of Sluice's inference engine, printed side by side with PyTorch and ONNX Runtime
+// from the same run, and as a fraction of the machine's measured arithmetic peak.
+//
+//   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2]
+//                      [--seconds 5] [--no-peers]
+//
+// Peers: bench/peers/torch_resnet.py (interpreter: $SLUICE_TORCH_PYTHON, default /usr/bin/python3, e.g.
+// Debian's python3-torchvision) and bench/peers/onnxruntime_resnet.py ($SLUICE_ORT_PYTHON, default python3
+// with `pip install onnxruntime`) on the ONNX export the first one writes to bench/data/.
+import CPeak
+import Dispatch
+import Foundation
+import Inference
+
+struct Options {
+    var model = "resnet50"
+    var batches = [1, 16, 64]
+    var precisions: [Precision] = [.fp32, .bf16, .int8]
+    var threads = 2
+    var seconds = 5.0
+    var peers = true
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        func value(_ flag: String) throws -> String {
+            guard let v = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
+            return v
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--model": model = try value(flag)
+            case "--batches": batches = try value(flag).split(separator: ",").compactMap { Int($0) }
+            case "--precisions":
+                precisions = try value(flag).split(separator: ",").map {
+                    guard let p = Precision(rawValue: String($0)) else { throw BenchError("unknown precision \($0)") }
+                    return p
+                }
+            case "--threads": threads = Int(try value(flag)) ?? 2
+            case "--seconds": seconds = Double(try value(flag)) ?? 5
+            case "--no-peers": peers = false
+            case "-h", "--help":
+                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers]")
+                exit(0)
+            default: throw BenchError("unknown argument \(flag)")
+            }
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// GFLOP/s of `threads` threads each running the loop for about `seconds`.
+func peak(threads: Int, bf16: Bool, seconds: Double = 1.0) -> Double {
+    let perIteration = Double(bf16 ? 16 * 32 * 2 : 16 * 16 * 2)
+    let calibration = 2_000_000
+    let t0 = now()
+    _ = bf16 ? sluice_peak_bf16(calibration) : sluice_peak_fp32(calibration)
+    let iterations = max(calibration, Int(Double(calibration) * seconds / max(now() - t0, 1e-6)))
+    let group = DispatchGroup()
+    let start = now()
+    for _ in 0..<threads {
+        group.enter()
+        Thread.detachNewThread {
+            _ = bf16 ? sluice_peak_bf16(iterations) : sluice_peak_fp32(iterations)
+            group.leave()
+        }
+    }
+    group.wait()
+    let elapsed = now() - start
+    return Double(iterations) * perIteration * Double(threads) / elapsed / 1e9
+}
+
+struct Result {
+    let name: String
+    let config: String
+    let batch: Int
+    let imagesPerSecond: Double
+}
+
+/// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
+/// threads, running batches back to back for about `seconds` (at least 3 batches each).
+func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double) throws -> (median: Double, best: Double, runs: Int) {
+    // int8 scales come from 8 seeded inputs (not the timed one).
+    let calibration = precision == .int8 ? try calibrationBatch() : nil
+    let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration)
+    let models = try (0..<streams).map { _ in try backend.compile(graph, batchSize: batch, precision: precision) }
+    let sample = try SeededWeights.input(seed: 7).floats()
+    var values = [Float](repeating: 0, count: batch * sample.count)
+    for n in 0..<batch { values.replaceSubrange((n * sample.count)..<((n + 1) * sample.count), with: sample) }
+    let input = values
+    final class Times: @unchecked Sendable {
+        let lock = NSLock()
+        var perStream: [[Double]] = []
+        var failure: (any Error)?
+    }
+    let times = Times()
+    let group = DispatchGroup()
+    for model in models {
+        group.enter()
+        Thread.detachNewThread {
+            var output = [Float](repeating: 0, count: batch * 1000)
+            var mine: [Double] = []
+            do {
+                func once() throws -> Double {
+                    let t = now()
+                    try input.withUnsafeBufferPointer { i in
+                        try output.withUnsafeMutableBufferPointer { o in try model.run(input: i, count: batch, output: o) }
+                    }
+                    return now() - t
+                }
+                _ = try once()
+                let start = now()
+                while mine.count < 3 || now() - start < seconds { mine.append(try once()) }
+            } catch {
+                times.lock.withLock { times.failure = error }
+            }
+            times.lock.withLock { times.perStream.append(mine) }
+            group.leave()
+        }
+    }
+    group.wait()
+    if let failure = times.failure { throw failure }
+    // Throughput: every stream's images over the median batch time of that stream.
+    var median = 0.0, best = 0.0, runs = 0
+    for var t in times.perStream {
+        t.sort()
+        median += Double(batch) / t[t.count / 2]
+        best += Double(batch) / t[0]
+        runs += t.count
+    }
+    return (median, best, runs)
+}
+
+func calibrationBatch() throws -> Tensor {
+    var values: [Float] = []
+    for seed in 100..<108 { values += try SeededWeights.input(seed: UInt64(seed)).floats() }
+    return try Tensor(shape: [8, 3, 224, 224], values: values)
+}
+
+func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
+    var results: [Result] = []
+    let streamChoices = options.threads > 1 ? [1, options.threads] : [1]
+    for precision in options.precisions {
+        for batch in options.batches {
+            for streams in streamChoices {
+                let m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
+                                    streams: streams, seconds: options.seconds)
+                let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
+                results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median))
+                print(String(format: "  sluice %@ batch %3d, %d stream(s) × %d thread(s): %7.2f img/s (median of %d runs, best %.2f)",
+                             precision.rawValue, batch, streams, max(1, options.threads / streams), m.median, m.runs, m.best))
+                fflush(nil)
+            }
+        }
+    }
+    return results
+}
+
+func runPeer(_ interpreter: String, _ arguments: [String]) -> [Result] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [interpreter] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        print("  peer \(arguments.first ?? "") could not start: \(error)")
+        return []
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    var results: [Result] = []
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let peer = object["peer"] as? String, let config = object["config"] as? String,
+              let batch = object["batch"] as? Int, let rate = object["images_per_s"] as? Double
+        else { continue }
+        let version = object["version"] as? String ?? "?"
+        print(String(format: "  %@ %@ %@ batch %3d: %7.2f img/s", peer, version, config, batch, rate))
+        results.append(Result(name: peer, config: config, batch: batch, imagesPerSecond: rate))
+    }
+    if process.terminationStatus != 0 { print("  peer \(arguments.first ?? "") exited with \(process.terminationStatus)") }
+    return results
+}
+
+do {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    guard let variant = ResNet.Variant(rawValue: options.model) else { throw BenchError("unknown model \(options.model)") }
+    let gflopPerImage = 2 * variant.multiplyAddsPerImage / 1e9
+    print("oneDNN \(OneDNNInfo.version), ISA \(OneDNNInfo.effectiveISA); \(options.model) (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), \(options.threads) threads, load average \(String(format: "%.2f", ProcessInfo.processInfo.loadAverage))")
+    let peakFP32 = sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, bf16: false) : .nan
+    let peakBF16 = sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, bf16: true) : .nan
+    print(String(format: "peak on %d threads: fp32 %.0f GFLOP/s (vfmadd231ps zmm loop), bf16 %.0f GFLOP/s (vdpbf16ps zmm loop)",
+                 options.threads, peakFP32, peakBF16))
+
+    let graph = try ResNet.build(variant, weights: SeededWeights(seed: ModelZoo.defaultSeed))
+    print("Sluice:")
+    var results = try runSluice(options, graph: graph)
+
+    if options.peers {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let peers = root.appendingPathComponent("peers").path
+        let onnx = root.appendingPathComponent("data/\(options.model).onnx").path
+        let environment = ProcessInfo.processInfo.environment
+        let torchPython = environment["SLUICE_TORCH_PYTHON"] ?? "/usr/bin/python3"
+        let ortPython = environment["SLUICE_ORT_PYTHON"] ?? "python3"
+        let batches = options.batches.map(String.init).joined(separator: ",")
+        print("PyTorch (\(torchPython)):")
+        results += runPeer(torchPython, ["\(peers)/torch_resnet.py", "--model", options.model, "--batches", batches,
+                                         "--threads", "\(options.threads)", "--seconds", "\(options.seconds)",
+                                         "--export-onnx", onnx])
+        print("ONNX Runtime (\(ortPython)):")
+        results += runPeer(ortPython, ["\(peers)/onnxruntime_resnet.py", "--onnx", onnx, "--batches", batches,
+                                       "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"])
+    }
+
+    func rate(_ name: String, _ config: String, _ batch: Int) -> Double? {
+        results.first { $0.name == name && $0.config == config && $0.batch == batch }?.imagesPerSecond
+    }
+    print("\nimages/s (median); ratio = Sluice / peer; peak fraction = img/s × \(String(format: "%.2f", gflopPerImage)) GFLOP / measured peak")
+    print("Sluice: the better of 1 stream × \(options.threads) threads and \(options.threads) streams × 1 thread (both above)")
+    print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT || Sluice int8")
+    func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
+    func r(_ a: Double?, _ b: Double?) -> String {
+        guard let a, let b, b > 0 else { return "-" }
+        return String(format: "%.2f×", a / b)
+    }
+    for batch in options.batches {
+        let s32 = [rate("sluice", "fp32", batch), rate("sluice", "fp32-streams", batch)].compactMap { $0 }.max()
+        let s16 = [rate("sluice", "bf16", batch), rate("sluice", "bf16-streams", batch)].compactMap { $0 }.max()
+        let pt = rate("pytorch", "fp32", batch), ptcl = rate("pytorch", "fp32_channels_last", batch)
+        let ptBest = [pt, ptcl].compactMap { $0 }.max()
+        let ort = rate("onnxruntime", "fp32", batch), pt16 = rate("pytorch", "bf16_channels_last", batch)
+        let p32 = s32.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakFP32) } ?? "-"
+        let p16 = s16.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakBF16) } ?? "-"
+        let s8 = [rate("sluice", "int8", batch), rate("sluice", "int8-streams", batch)].compactMap { $0 }.max()
+        print("\(batch) | \(f(s32)) | \(p32) | \(f(pt)) | \(f(ptcl)) | \(f(ort)) | \(r(s32, ptBest)) | \(r(s32, ort)) || \(f(s16)) | \(p16) | \(f(pt16)) | \(r(s16, pt16)) || \(f(s8))")
+    }
+    print(String(format: "load average at the end: %.2f (other work on the machine lowers every figure)", ProcessInfo.processInfo.loadAverage))
+} catch {
+    FileHandle.standardError.write(Data("sluice-infer-bench: \(error)\n".utf8))
+    exit(1)
+}
+
+extension ProcessInfo {
+    var loadAverage: Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let value = Double(first) else { return .nan }
+        return value
+    }
+}
