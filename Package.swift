@@ -3,7 +3,13 @@ import PackageDescription
 
 // Imaging's SIMD kernels are two orders of magnitude slower unoptimised, which would make debug builds
 // of the CLI and the image tests (thousands of decodes) crawl: they are optimised in every configuration.
+// On x86-64 they are compiled for AVX2 + FMA (x86-64-v3, every x86 server since 2013): Swift's 8-lane
+// vectors then map to single instructions, 2-3x faster than the SSE2 baseline.
+#if arch(x86_64)
 let imagingSettings: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell"])]
+#else
+let imagingSettings: [SwiftSetting] = [.unsafeFlags(["-O"])]
+#endif
 
 let package = Package(
     name: "Sluice",

@@ -6,7 +6,7 @@ public final class ImageDecoder {
     public let png: PNGDecoder
 
     public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
-        jpeg = try JPEGDecoder(maxPixels: maxPixels)
+        jpeg = JPEGDecoder(maxPixels: maxPixels)
         png = PNGDecoder(maxPixels: maxPixels)
     }
 

@@ -6,8 +6,8 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     /// The format of `bytes`, or a typed error that says what the bytes look like instead.
     public static func detect(_ bytes: UnsafeRawBufferPointer) throws -> ImageFormat {
         guard !bytes.isEmpty else { throw ImagingError(.empty, "no bytes (a zero-length image)") }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
+        if bytes.count >= 8, bytes.loadUnaligned(as: UInt64.self) == UInt64(littleEndian: 0x0A1A_0A0D_474E_5089) { return .png }
         throw ImagingError(.unknownFormat, "not a JPEG or PNG: \(describe(bytes))")
     }
 

@@ -2,9 +2,12 @@ import CTurboJPEG
 
 /// Decodes JPEG bytes to 8-bit RGB with libjpeg-turbo (TurboJPEG API), exactly as Pillow does: accurate
 /// integer IDCT, fancy upsampling, CMYK and YCCK converted with Pillow's formula. One decoder per worker
-/// thread (a TurboJPEG handle is not thread-safe); its output buffer is reused from image to image.
+/// thread; its output buffer is reused from image to image.
+///
+/// Each image gets a fresh TurboJPEG decompressor (0.1 µs): a reused one keeps the previous image's
+/// Huffman and quantisation tables, so a stream that leaves them out (Motion-JPEG frames omit DHT) or
+/// refers to one it never defined would decode differently from Pillow, which starts afresh each time.
 public final class JPEGDecoder {
-    private var handle: tjhandle
     private let output = ScratchBuffer()
     /// Images with more pixels than this are refused before any pixel memory is allocated.
     public var maxPixels: Int
@@ -12,12 +15,9 @@ public final class JPEGDecoder {
     /// Pillow's decompression-bomb limit (2 × `Image.MAX_IMAGE_PIXELS`).
     public static let defaultMaxPixels = 178_956_970
 
-    public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
-        handle = try Self.makeHandle()
+    public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) {
         self.maxPixels = maxPixels
     }
-
-    deinit { tjDestroy(handle) }
 
     private static func makeHandle() throws -> tjhandle {
         guard let handle = tjInitDecompress() else {
@@ -58,7 +58,7 @@ public final class JPEGDecoder {
         if frame.height == 0 {
             throw ImagingError(.unsupported, "the JPEG frame header declares a height of 0 (the height comes later in a DNL marker, which libjpeg does not support)")
         }
-        guard [1, 3, 4].contains(frame.components) else {
+        guard frame.components == 1 || frame.components == 3 || frame.components == 4 else {
             throw ImagingError(.unsupported, "a JPEG with \(frame.components) components (1, 3 or 4 are decoded)")
         }
         return Header(width: frame.width, height: frame.height, components: frame.components, progressive: frame.isProgressive)
@@ -67,17 +67,18 @@ public final class JPEGDecoder {
     /// The largest DCT-domain reduction (1, 2, 4 or 8) that keeps both sides at least `minimumWidth` ×
     /// `minimumHeight` (Pillow's `draft` rule: only when the image is at least twice the target).
     public static func scaleDenominator(width: Int, height: Int, minimumWidth: Int, minimumHeight: Int) -> Int {
-        for denominator in [8, 4, 2] where width >= minimumWidth * denominator && height >= minimumHeight * denominator {
-            return denominator
+        var denominator = 8
+        while denominator > 1 && !(width >= minimumWidth * denominator && height >= minimumHeight * denominator) {
+            denominator /= 2
         }
-        return 1
+        return denominator
     }
 
     /// Decodes `bytes` into this decoder's buffer as RGBX pixels (the fourth byte is padding), reduced by
     /// `scaleDenominator` (1, 2, 4 or 8) in the DCT domain. Recoverable libjpeg warnings are appended to
     /// `warnings`; a stream that ends before its EOI marker is an error, as in Pillow.
     public func decode(_ bytes: UnsafeRawBufferPointer, scaleDenominator: Int = 1, warnings: inout [String]) throws -> PixelView {
-        guard [1, 2, 4, 8].contains(scaleDenominator) else {
+        guard scaleDenominator == 1 || scaleDenominator == 2 || scaleDenominator == 4 || scaleDenominator == 8 else {
             throw ImagingError(.invalidArgument, "JPEG scale denominator \(scaleDenominator) is not 1, 2, 4 or 8")
         }
         let markers = JPEGMarkers(bytes, headersOnly: true)
@@ -86,11 +87,8 @@ public final class JPEGDecoder {
         guard !overflow, pixels <= maxPixels else {
             throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) JPEG exceeds the limit of \(maxPixels) pixels")
         }
-        if markers.needsFreshDecompressor {
-            let fresh = try Self.makeHandle()
-            tjDestroy(handle)
-            handle = fresh
-        }
+        let handle = try Self.makeHandle()
+        defer { tjDestroy(handle) }
         let width = (header.width + scaleDenominator - 1) / scaleDenominator
         let height = (header.height + scaleDenominator - 1) / scaleDenominator
         let rowBytes = width * 4
@@ -100,23 +98,20 @@ public final class JPEGDecoder {
                                    destination, Int32(width), Int32(rowBytes), Int32(height),
                                    Int32((cmyk ? TJPF_CMYK : TJPF_RGBX).rawValue), TJFLAG_LIMITSCANS)
         if status != 0 {
-            // Only now is the whole stream walked, to tell a truncated file from a recoverable warning.
+            let text = String(cString: tjGetErrorStr2(handle))
             // TurboJPEG 2.1 keeps reporting "warning" once any warning happened, even when a fatal error
-            // followed; the message tells them apart (a fatal error's replaces the first warning's).
-            let fatal = tjGetErrorCode(handle) != TJERR_WARNING.rawValue || !Self.isWarning(message())
+            // followed; the message tells them apart (a fatal error's replaces the first warning's). Only
+            // now is the whole stream walked, to tell a truncated file from a recoverable warning.
+            let fatal = tjGetErrorCode(handle) != TJERR_WARNING.rawValue || !Self.isWarning(text)
             if fatal || JPEGMarkers(bytes).endsEarly {
-                throw error(fatal: fatal)
+                throw Self.error(text, fatal: fatal)
             }
-            warnings.append("libjpeg: " + message())
+            warnings.append("libjpeg: " + text)
         }
         if cmyk {
             ColorConversion.invertedCMYKToRGBX(destination, pixels: width * height)
         }
         return PixelView(unchecked: destination, width: width, height: height, rowBytes: rowBytes, layout: .rgbx)
-    }
-
-    private func message() -> String {
-        String(cString: tjGetErrorStr2(handle))
     }
 
     /// libjpeg's warning messages (JWRN_* in jerror.h): the image was still decoded.
@@ -134,12 +129,11 @@ public final class JPEGDecoder {
 
     /// The error for a failed decode: a fatal libjpeg error is classified by its message (libjpeg reports
     /// running out of data only as a warning); a warning on a stream without EOI means it was truncated.
-    private func error(fatal: Bool) -> ImagingError {
-        let text = message()
+    private static func error(_ text: String, fatal: Bool) -> ImagingError {
         if !fatal || text.hasPrefix("Premature end") {
             return ImagingError(.truncated, "the JPEG data ends before its EOI marker (libjpeg: \(text))")
         }
-        if Self.unsupportedMessages.contains(where: text.hasPrefix) {
+        if unsupportedMessages.contains(where: text.hasPrefix) {
             return ImagingError(.unsupported, "libjpeg: \(text)")
         }
         return ImagingError(.corrupt, "libjpeg: \(text)")

@@ -9,32 +9,18 @@ struct JPEGMarkers {
         var width: Int
         var components: Int
 
-        /// SOF9...SOF15: arithmetic coding, which needs no Huffman tables.
-        var isArithmetic: Bool { marker >= 0xC9 }
         /// SOF3, 7, 11, 15: the lossless process.
         var isLossless: Bool { marker & 0x03 == 0x03 }
         var isProgressive: Bool { marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE }
-    }
-
-    /// True when a decompressor that decoded other images may decode this stream differently from a
-    /// fresh one (the stream leaves tables to defaults).
-    var needsFreshDecompressor: Bool {
-        !definesQuantizationTables || (!definesHuffmanTables && !(frame?.isArithmetic ?? false))
     }
 
     /// The first SOFn frame header, if the walk reached one.
     var frame: Frame?
     /// True when the data ends before an EOI marker (only known after a walk through the whole stream).
     var endsEarly = true
-    /// Whether the stream defines Huffman (DHT) and quantisation (DQT) tables before its first scan (or,
-    /// after a whole walk, anywhere). libjpeg keeps the tables
-    /// of the previous image in a reused decompressor, so a stream that relies on defaults (Motion-JPEG
-    /// frames omit DHT) must be decoded by a fresh one.
-    var definesHuffmanTables = false
-    var definesQuantizationTables = false
 
-    /// Walks the markers of `bytes`; with `headersOnly`, stops at the first scan (the frame header and
-    /// tables are known then, `endsEarly` is not).
+    /// Walks the markers of `bytes`; with `headersOnly`, stops at the first scan (the frame header is known
+    /// then, `endsEarly` is not).
     init(_ bytes: UnsafeRawBufferPointer, headersOnly: Bool = false) {
         let n = bytes.count
         guard n >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return }
@@ -65,8 +51,6 @@ struct JPEGMarkers {
                               width: Int(bytes[payload + 3]) << 8 | Int(bytes[payload + 4]),
                               components: Int(bytes[payload + 5]))
             }
-            if marker == 0xC4 { definesHuffmanTables = true }
-            if marker == 0xDB { definesQuantizationTables = true }
             i += length
             if marker == 0xDA && headersOnly { return }
             if marker == 0xDA {

@@ -35,4 +35,17 @@ struct DecodeParityTests {
         }
         #expect(compared > 130)
     }
+
+    /// libjpeg keeps a reused decompressor's tables; a Motion-JPEG frame (no DHT) must still decode with
+    /// the standard tables, as a fresh decoder (and Pillow) would.
+    @Test("a JPEG without Huffman tables decodes the same after other JPEGs")
+    func noStaleTables() throws {
+        let manifest = try #require(ImageManifest.shared)
+        let expected = try #require(manifest.images.first { $0.name == "jpeg-no-huffman-tables-mjpeg.jpg" }?.pillow?.rgb_sha256)
+        let decoder = try ImageDecoder()
+        for name in ["photo-rocket.jpg", "jpeg-progressive-coffee.jpg", "jpeg-optimized-huffman-peacock.jpg"] {
+            _ = try decoder.decodeRGB(try TestPaths.image(name))
+            #expect(SHA256.hex(try decoder.decodeRGB(try TestPaths.image("jpeg-no-huffman-tables-mjpeg.jpg")).rgb) == expected, "after \(name)")
+        }
+    }
 }

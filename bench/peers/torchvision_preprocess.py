@@ -15,7 +15,8 @@ Workloads, each timed R times (best pass reported):
            torchvision's standard evaluation transform with Pillow decoding. With --draft, Pillow's
            JPEG draft mode (DCT-domain reduction, Image.draft("RGB", (256, 256))) runs before convert,
            the peer of Sluice's --fast-decode.
-Each output is a float32 [3, 224, 224] tensor; nothing is batched or written.
+Each output is a float32 [3, 224, 224] tensor; nothing is batched or written. With --decode-only, the
+JPEG workloads are also timed for Image.open(BytesIO(bytes)).convert("RGB") alone (Pillow's decode).
 
 Times: wall time and the thread's CPU time (time.thread_time) of each pass; the best of each is
 reported. On a shared machine the CPU time is the steadier measure of work per core.
@@ -60,6 +61,12 @@ PIL_TRANSFORM = T.Compose([
 WORKLOADS = {}  # name -> (kind, items), filled before forking
 
 
+def decode_once(name):
+    _, items = WORKLOADS[name]
+    for data in items:
+        Image.open(io.BytesIO(data)).convert("RGB")
+
+
 def run_once(name, draft):
     kind, items = WORKLOADS[name]
     checksum = 0.0
@@ -92,6 +99,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--draft", action="store_true")
+    parser.add_argument("--decode-only", action="store_true")
     args = parser.parse_args()
 
     if args.raw:
@@ -115,6 +123,13 @@ def main():
             cpu_times.append(time.thread_time() - cpu)
         entry = {"images": count, "seconds_best": min(times), "images_per_s": count / min(times),
                  "cpu_seconds_best": min(cpu_times)}
+        if args.decode_only and kind == "jpeg":
+            decode_cpu = []
+            for _ in range(args.repeat):
+                cpu = time.thread_time()
+                decode_once(name)
+                decode_cpu.append(time.thread_time() - cpu)
+            entry["decode_cpu_seconds_best"] = min(decode_cpu)
         if args.threads > 1:
             context = mp.get_context("fork")
             walls = []

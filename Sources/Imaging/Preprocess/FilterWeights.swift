@@ -15,6 +15,8 @@ struct FilterWeights {
     private(set) var weights: [Int32] = []
     /// The largest `count`.
     private(set) var taps = 0
+    /// Scratch for one output's floating-point weights.
+    private var scratch: [Double] = []
 
     init() {}
 
@@ -31,7 +33,7 @@ struct FilterWeights {
         weights.reserveCapacity(outputs.count * ksize)
         taps = 0
         let ss = 1.0 / filterScale
-        var k = [Double](repeating: 0, count: ksize)
+        if scratch.count < ksize { scratch = [Double](repeating: 0, count: ksize) }
         for xx in outputs {
             let center = in0 + (Double(xx) + 0.5) * scale
             var xmin = Int(center - support + 0.5)  // C's (int) truncates toward zero
@@ -43,11 +45,11 @@ struct FilterWeights {
             var ww = 0.0
             for x in 0..<xmax {
                 let w = Self.bilinear((Double(x + xmin) - center + 0.5) * ss)
-                k[x] = w
+                scratch[x] = w
                 ww += w
             }
             for x in 0..<ksize {
-                let w = x < xmax ? (ww != 0 ? k[x] / ww : k[x]) : 0
+                let w = x < xmax ? (ww != 0 ? scratch[x] / ww : scratch[x]) : 0
                 let fixed = w * Double(1 << Self.precisionBits)
                 weights.append(Int32(w < 0 ? -0.5 + fixed : 0.5 + fixed))
             }

@@ -121,8 +121,9 @@ public final class ImagePreprocessor {
         if !copyY {
             verticalWeights.compute(inputSize: pixels.height, in0: 0, in1: source.in1Y, outputSize: y.resizedSize, outputs: keptY)
             firstRow = verticalWeights.first.min() ?? 0
-            let end = zip(verticalWeights.first, verticalWeights.count).map { $0 + $1 }.max() ?? firstRow
-            rowCount = max(0, end - firstRow)
+            var end = firstRow
+            for (first, count) in zip(verticalWeights.first, verticalWeights.count) { end = max(end, first + count) }
+            rowCount = end - firstRow
         }
         if !copyX {
             horizontalWeights.compute(inputSize: pixels.width, in0: 0, in1: source.in1X, outputSize: x.resizedSize, outputs: keptX)
@@ -168,7 +169,7 @@ public final class ImagePreprocessor {
                         output = UnsafePointer(destination)
                     }
                     if copyY {
-                        Self.emitRow(output, columns: columns, y: outY + row - keptY.lowerBound, x: outX, sink)
+                        sink.writeRow(y: outY + row - keptY.lowerBound, x: outX, output, count: columns)
                     }
                 }
             }
@@ -187,18 +188,6 @@ public final class ImagePreprocessor {
                     column += 8
                 }
             }
-        }
-    }
-
-    /// Sends one row of RGBX pixels to the sink in 8-pixel pieces.
-    /// Invariant: `row` has `columns` rounded up to 8 readable pixels.
-    @inline(__always)
-    private static func emitRow<Sink: PixelSink>(_ row: UnsafePointer<UInt32>, columns: Int, y: Int, x: Int, _ sink: Sink) {
-        var column = 0
-        while column < columns {
-            let (r, g, b) = ResampleKernels.channels(row + column)
-            sink.write(y: y, x: x + column, r, g, b, count: min(8, columns - column))
-            column += 8
         }
     }
 

@@ -20,9 +20,24 @@ public enum PreprocessOutput {
 protocol PixelSink {
     /// Writes `count` (1...8) pixels of output row `y` starting at column `x`.
     func write(y: Int, x: Int, _ r: SIMD8<Int32>, _ g: SIMD8<Int32>, _ b: SIMD8<Int32>, count: Int)
+    /// Writes `count` RGBX pixels as output row `y` from column `x`.
+    /// Invariant: `count` rounded up to 8 pixels are readable at `row`.
+    func writeRow(y: Int, x: Int, _ row: UnsafePointer<UInt32>, count: Int)
     /// Fills the whole output with the value of a zero pixel (torchvision pads with zeros before
     /// normalising).
     func fillPadding()
+}
+
+extension PixelSink {
+    @inline(__always)
+    func writeRow(y: Int, x: Int, _ row: UnsafePointer<UInt32>, count: Int) {
+        var column = 0
+        while column < count {
+            let (r, g, b) = ResampleKernels.channels(row + column)
+            write(y: y, x: x + column, r, g, b, count: min(8, count - column))
+            column += 8
+        }
+    }
 }
 
 /// torchvision's `ToTensor` + `Normalize` per value, in float32 and in torch's order of operations

@@ -52,20 +52,24 @@ public struct PreprocessSpec: Sendable, Equatable {
     /// torchvision's standard ImageNet evaluation transform.
     public static let imagenet = PreprocessSpec()
 
-    /// Checks the parameters: positive sizes, positive and finite std and divisor.
+    /// The largest resize or crop side accepted.
+    public static let maxSide = 1 << 16
+
+    /// Checks the parameters: sizes in 1...`maxSide`, finite mean, finite non-zero std and divisor.
     public func validate() throws {
+        let valid = 1...Self.maxSide
         switch resize {
-        case let .shorterSide(n) where n <= 0:
-            throw ImagingError(.invalidArgument, "resize size must be positive, got \(n)")
-        case let .shorterSideAtMost(n, maxSize) where n <= 0 || maxSize <= n:
-            throw ImagingError(.invalidArgument, "resize size must be positive and max_size larger, got \(n) and \(maxSize)")
-        case let .exact(size) where size.width <= 0 || size.height <= 0:
-            throw ImagingError(.invalidArgument, "resize size must be positive, got \(size)")
+        case let .shorterSide(n) where !valid.contains(n):
+            throw ImagingError(.invalidArgument, "resize size must be in 1...\(Self.maxSide), got \(n)")
+        case let .shorterSideAtMost(n, maxSize) where !valid.contains(n) || !valid.contains(maxSize) || maxSize <= n:
+            throw ImagingError(.invalidArgument, "resize size and max_size must be in 1...\(Self.maxSide), max_size the larger, got \(n) and \(maxSize)")
+        case let .exact(size) where !valid.contains(size.width) || !valid.contains(size.height):
+            throw ImagingError(.invalidArgument, "resize size must be in 1...\(Self.maxSide) on both sides, got \(size)")
         default:
             break
         }
-        if let crop, crop.width <= 0 || crop.height <= 0 {
-            throw ImagingError(.invalidArgument, "crop size must be positive, got \(crop)")
+        if let crop, !valid.contains(crop.width) || !valid.contains(crop.height) {
+            throw ImagingError(.invalidArgument, "crop size must be in 1...\(Self.maxSide) on both sides, got \(crop)")
         }
         for c in 0..<3 where !(std[c] != 0 && std[c].isFinite && mean[c].isFinite) {
             throw ImagingError(.invalidArgument, "mean and std must be finite and std non-zero, got mean \(mean) std \(std)")

@@ -8,12 +8,13 @@ import Pipeline
 
 private let preprocessUsage = """
 usage: sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--no-peer]
-                               [--only raw,jpeg-256,photos]
+                               [--only raw,jpeg-256,photos] [--decode-only]
 
   raw        N synthetic 256×256×3 uint8 images (the seed's tensors; `sluice gen` makes the same) → 3×224×224
   jpeg-256   the same N images as quality-90 JPEGs (what `sluice gen --format jpeg` stores)
   photos     the real photographs DIR/photo-*.jpg (default ../shared/data/images, or $SLUICE_SHARED/data/images)
-Each is timed on one thread (best of R passes) and on T threads at once (each running the whole set).
+Each is timed on one thread (best of R passes; wall time and the thread's CPU time, the steadier measure on
+a shared machine) and on T threads at once (each running the whole set). --decode-only adds decoding alone.
 The peer runs with $SLUICE_TORCH_PYTHON, else /usr/bin/python3 (Debian's python3-torchvision).
 """
 
@@ -38,24 +39,33 @@ private func decodePass(_ items: [[UInt8]], _ decoder: ImageDecoder) throws -> I
     return checksum
 }
 
-/// Preprocesses every image of `workload` once with `preprocessor`; returns a checksum.
+/// Slots of the output batch: images go round them, as they would fill a batch buffer (so outputs are
+/// written to memory, not to one cache-resident slot).
+private let batchSlots = 32
+private let slotSize = 3 * 224 * 224
+
+/// Preprocesses every image of `workload` once with `preprocessor` into `output` (a batch buffer);
+/// returns a checksum.
 private func pass(_ workload: Workload, _ preprocessor: ImagePreprocessor, _ output: inout [Float]) throws -> Float {
     var checksum: Float = 0
-    try output.withUnsafeMutableBufferPointer { slot in
+    try output.withUnsafeMutableBufferPointer { batch in
+        func slot(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(rebasing: batch[(i % batchSlots) * slotSize..<(i % batchSlots + 1) * slotSize])
+        }
         switch workload {
         case let .raw(bytes, count):
             let size = 256 * 256 * 3
             try bytes.withUnsafeBytes { all in
                 for i in 0..<count {
                     try preprocessor.preprocess(tensor: UnsafeRawBufferPointer(rebasing: all[i * size..<(i + 1) * size]),
-                                                shape: [256, 256, 3], into: .nchwFloat32(slot))
-                    checksum += slot[112 * 224 + 112]
+                                                shape: [256, 256, 3], into: .nchwFloat32(slot(i)))
+                    checksum += slot(i)[112 * 224 + 112]
                 }
             }
         case let .encoded(items):
-            for item in items {
-                try item.withUnsafeBytes { _ = try preprocessor.preprocess(encoded: $0, into: .nchwFloat32(slot)) }
-                checksum += slot[112 * 224 + 112]
+            for (i, item) in items.enumerated() {
+                try item.withUnsafeBytes { _ = try preprocessor.preprocess(encoded: $0, into: .nchwFloat32(slot(i))) }
+                checksum += slot(i)[112 * 224 + 112]
             }
         }
     }
@@ -86,7 +96,7 @@ private struct Timing {
 
 private func measure(_ workload: Workload, spec: PreprocessSpec, repeats: Int, threads: Int) throws -> Timing {
     let preprocessor = try ImagePreprocessor(spec: spec)
-    var output = [Float](repeating: 0, count: 3 * 224 * 224)
+    var output = [Float](repeating: 0, count: batchSlots * slotSize)
     _ = try pass(workload, preprocessor, &output)  // warm up: scratch buffers reach their size
     var serial = Double.infinity, serialCPU = Double.infinity
     for _ in 0..<repeats {
@@ -96,7 +106,7 @@ private func measure(_ workload: Workload, spec: PreprocessSpec, repeats: Int, t
     }
     guard threads > 1 else { return Timing(serial: serial, serialCPU: serialCPU) }
     let workers = try (0..<threads).map { _ in try ImagePreprocessor(spec: spec) }
-    var outputs = [[Float]](repeating: [Float](repeating: 0, count: 3 * 224 * 224), count: threads)
+    var outputs = [[Float]](repeating: [Float](repeating: 0, count: batchSlots * slotSize), count: threads)
     for i in 0..<threads { _ = try pass(workload, workers[i], &outputs[i]) }
     var parallel = Double.infinity
     for _ in 0..<repeats {
@@ -144,6 +154,7 @@ func preprocessBench(_ arguments: [String]) throws {
     let threads = option("--threads").flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
     let rawCount = option("--raw").flatMap(Int.init) ?? 256
     let fast = arguments.contains("--fast-decode")
+    let decodeOnly = arguments.contains("--decode-only")
     let shared = ProcessInfo.processInfo.environment["SLUICE_SHARED"].map { URL(fileURLWithPath: $0) }
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
@@ -204,8 +215,15 @@ func preprocessBench(_ arguments: [String]) throws {
         ("jpeg-256", .encoded(synthetic), fast ? fastSpec : exact),
         ("photos", .encoded(photos), fast ? fastSpec : exact),
     ]
-    if arguments.contains("--decode-only") {
-        for (name, items) in [("jpeg-256", synthetic), ("photos", photos)] {
+    let only = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
+    var ours: [String: Timing] = [:]
+    for (name, workload, spec) in workloads where only?.contains(name) ?? true {
+        ours[name] = try measure(workload, spec: spec, repeats: repeats, threads: threads)
+    }
+    // Decoding alone (exact), to show how much of the time is libjpeg-turbo's in both stacks.
+    var decodeCPU: [String: Double] = [:]
+    if decodeOnly {
+        for (name, items) in [("jpeg-256", synthetic), ("photos", photos)] where only?.contains(name) ?? true {
             let decoder = try ImageDecoder()
             _ = try decodePass(items, decoder)
             var best = Double.infinity
@@ -214,20 +232,17 @@ func preprocessBench(_ arguments: [String]) throws {
                 _ = try decodePass(items, decoder)
                 best = min(best, threadCPUSeconds() - cpu)
             }
-            print("decode only, \(name): \(String(format: "%.0f", Double(items.count) / best)) images per CPU-second")
+            decodeCPU[name] = best
         }
     }
-    let only = option("--only").map { Set($0.split(separator: ",").map(String.init)) }
-    var ours: [String: Timing] = [:]
-    for (name, workload, spec) in workloads where only?.contains(name) ?? true {
-        ours[name] = try measure(workload, spec: spec, repeats: repeats, threads: threads)
-    }
 
-    var peerArguments = ["--raw", scratch.appendingPathComponent("raw.npy").path,
-                         "--jpeg", "jpeg-256=" + scratch.appendingPathComponent("jpeg-256.txt").path,
-                         "--jpeg", "photos=" + scratch.appendingPathComponent("photos.txt").path,
-                         "--repeat", String(repeats), "--threads", String(threads)]
+    var peerArguments = ["--repeat", String(repeats), "--threads", String(threads)]
+    if only?.contains("raw") ?? true { peerArguments += ["--raw", scratch.appendingPathComponent("raw.npy").path] }
+    for name in ["jpeg-256", "photos"] where only?.contains(name) ?? true {
+        peerArguments += ["--jpeg", name + "=" + scratch.appendingPathComponent(name + ".txt").path]
+    }
     if fast { peerArguments.append("--draft") }
+    if decodeOnly { peerArguments.append("--decode-only") }
     let peer = arguments.contains("--no-peer") ? nil : runPeer(peerArguments)
     let peerWorkloads = peer?["workloads"] as? [String: [String: Any]]
     if let peer {
@@ -259,5 +274,12 @@ func preprocessBench(_ arguments: [String]) throws {
             line += pad("| " + rate(ours), 16) + pad(theirParallel.map(rate) ?? "-", 12) + ratio(ours, theirParallel)
         }
         print(line)
+    }
+    if !decodeCPU.isEmpty { print("\ndecoding alone (exact; Pillow's Image.open(...).convert(\"RGB\") for the peer), images per CPU-second:") }
+    for (name, workload, _) in workloads {
+        guard let ours = decodeCPU[name] else { continue }
+        let count = Double(workload.count)
+        let theirs = (peerWorkloads?[name]?["decode_cpu_seconds_best"] as? Double).map { count / $0 }
+        print(pad(name, 10) + pad("| " + rate(count / ours), 15) + pad(theirs.map(rate) ?? "-", 12) + ratio(count / ours, theirs))
     }
 }

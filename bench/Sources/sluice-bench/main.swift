@@ -1,7 +1,7 @@
 // Benchmarks of Sluice's hot paths, each printed side by side with its peer from the same run.
 //
 //   sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]
-//   sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--no-peer]
+//   sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--decode-only] [--only raw,jpeg-256,photos] [--no-peer]
 //
 // Reads the `image` tensor column of FILE into uint8 buffers with Sluice, with pyarrow
 // (bench/peers/pyarrow_read_tensor.py, one thread) and with a plain memory copy of the same bytes.
@@ -132,7 +132,7 @@ case "preprocess": try preprocessBench(Array(arguments.dropFirst()))
 case "s3-read": try s3Read(Array(arguments.dropFirst()))
 default:
     print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
-    print("       sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--no-peer]")
+    print("       sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--decode-only] [--only raw,jpeg-256,photos] [--no-peer]")
     print("       sluice-bench s3-read FILE.parquet... [--repeat R] [--threads T] [--no-peer]")
     exit(arguments.isEmpty ? 0 : 2)
 }
