@@ -65,11 +65,23 @@ public struct DatasetGenerator: Sendable {
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             let sink = try storage.writer(path)
             do {
-                let writer = try ParquetFileWriter(sink: sink, fields: [
-                    .tensor(name: "image", element: .uint8, shape: [height, width, 3], layout: layout),
-                ], options: options)
-                try buffer.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<rows * imageBytes]), rows: rows) }
-                try writer.close()
+                switch format {
+                case .raw:
+                    let writer = try ParquetFileWriter(sink: sink, fields: [
+                        .tensor(name: "image", element: .uint8, shape: [height, width, 3], layout: layout),
+                    ], options: options)
+                    try buffer.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<rows * imageBytes]), rows: rows) }
+                    try writer.close()
+                case .jpeg:
+                    let encoded = try encodeJPEG(buffer, rows: rows, imageBytes: imageBytes)
+                    var jpegOptions = options
+                    jpegOptions.dictionary = false  // every value is distinct
+                    let writer = try ParquetFileWriter(sink: sink, fields: [
+                        .primitive(name: "image", type: .byteArray, nullable: false),
+                    ], options: jpegOptions)
+                    try writer.writeRowGroup(rows: rows, columns: [ColumnWriteData(values: .byteArray(encoded))])
+                    try writer.close()
+                }
             } catch {
                 sink.abort()
                 throw error
