@@ -4,7 +4,8 @@
 Same seeded weights as Sluice (Tests/Fixtures/make_engine_fixtures.py), torch.inference_mode(), and for each
 batch size three configurations: fp32 (NCHW), fp32 channels_last (PyTorch's best fp32 on CPU) and bf16 via
 torch.autocast("cpu", dtype=torch.bfloat16) with channels_last. Optionally exports the model to ONNX for the
-ONNX Runtime peer. Prints one JSON object per line.
+ONNX Runtime peer. Prints one JSON object per line: images/s (median batch time), and images per CPU-second
+of the whole process (which the benchmark turns into a figure that does not depend on other load).
 
 Runs with any PyTorch >= 1.13: Debian 12's python3-torchvision (torch 1.13) works, and so does a PyPI torch.
 Not installed by CI: `apt-get install python3-torchvision`, then run with /usr/bin/python3.
@@ -32,12 +33,15 @@ def measure(model, batch, seconds, min_runs, autocast):
         with ctx:
             model(x)  # warm-up (oneDNN primitive creation, weight prepacking)
             start = time.perf_counter()
+            cpu = time.process_time()
             while len(times) < min_runs or time.perf_counter() - start < seconds:
                 t = time.perf_counter()
                 model(x)
                 times.append(time.perf_counter() - t)
+            cpu = time.process_time() - cpu
+    images = batch * len(times)
     times.sort()
-    return batch / times[len(times) // 2], batch / times[0], len(times)
+    return batch / times[len(times) // 2], batch / times[0], len(times), images / cpu
 
 
 def main():
@@ -67,10 +71,10 @@ def main():
         else:
             m = model.to(memory_format=torch.contiguous_format)
         for batch in [int(b) for b in args.batches.split(",")]:
-            median, best, runs = measure(m, batch, args.seconds, args.min_runs, config.startswith("bf16"))
+            median, best, runs, per_cpu_second = measure(m, batch, args.seconds, args.min_runs, config.startswith("bf16"))
             print(json.dumps({"peer": "pytorch", "version": torch.__version__, "config": config, "batch": batch,
                               "threads": args.threads, "images_per_s": median, "best_images_per_s": best,
-                              "runs": runs}), flush=True)
+                              "images_per_cpu_s": per_cpu_second, "runs": runs}), flush=True)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,28 @@ float sluice_peak_bf16(long iterations) {
     return _mm512_reduce_add_ps(sum);
 }
 
+__attribute__((target("avx512f,avx512vnni")))
+int sluice_peak_int8(long iterations) {
+    __m512i acc[16];
+    for (int i = 0; i < 16; i++) acc[i] = _mm512_set1_epi32(i);
+    const __m512i a = _mm512_set1_epi8(1), b = _mm512_set1_epi8(1);
+    for (long n = 0; n < iterations; n++) {
+        for (int i = 0; i < 16; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+        __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]), "+v"(acc[4]), "+v"(acc[5]),
+                              "+v"(acc[6]), "+v"(acc[7]));
+        __asm__ volatile("" : "+v"(acc[8]), "+v"(acc[9]), "+v"(acc[10]), "+v"(acc[11]), "+v"(acc[12]), "+v"(acc[13]),
+                              "+v"(acc[14]), "+v"(acc[15]));
+    }
+    __m512i sum = acc[0];
+    for (int i = 1; i < 16; i++) sum = _mm512_add_epi32(sum, acc[i]);
+    return _mm512_reduce_add_epi32(sum);
+}
+
+int sluice_peak_has_vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni");
+}
+
 int sluice_peak_has_avx512(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");

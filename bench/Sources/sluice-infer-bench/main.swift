@@ -54,37 +54,65 @@ struct BenchError: Error, CustomStringConvertible {
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-/// GFLOP/s of `threads` threads each running the loop for about `seconds`.
-func peak(threads: Int, bf16: Bool, seconds: Double = 1.0) -> Double {
-    let perIteration = Double(bf16 ? 16 * 32 * 2 : 16 * 16 * 2)
+/// CPU seconds this process has used (all threads, user and system).
+func cpuTime() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// GFLOP/s of `threads` threads each running the loop for about `seconds`: as measured, and per CPU-second
+/// times the thread count (what the threads reach with the cores to themselves).
+enum PeakLoop { case fp32, bf16, int8 }
+
+func runLoop(_ loop: PeakLoop, _ iterations: Int) {
+    switch loop {
+    case .fp32: _ = sluice_peak_fp32(iterations)
+    case .bf16: _ = sluice_peak_bf16(iterations)
+    case .int8: _ = sluice_peak_int8(iterations)
+    }
+}
+
+func peak(threads: Int, loop: PeakLoop, seconds: Double = 1.0) -> (wall: Double, cpu: Double) {
+    // Per loop iteration: 16 instructions × (16 fp32 lanes × 2 | 32 bf16 pairs × 2 | 64 u8·s8 pairs × 2).
+    let perIteration: Double
+    switch loop {
+    case .fp32: perIteration = 16 * 16 * 2
+    case .bf16: perIteration = 16 * 32 * 2
+    case .int8: perIteration = 16 * 64 * 2
+    }
     let calibration = 2_000_000
     let t0 = now()
-    _ = bf16 ? sluice_peak_bf16(calibration) : sluice_peak_fp32(calibration)
+    runLoop(loop, calibration)
     let iterations = max(calibration, Int(Double(calibration) * seconds / max(now() - t0, 1e-6)))
     let group = DispatchGroup()
-    let start = now()
+    let start = now(), cpuStart = cpuTime()
     for _ in 0..<threads {
         group.enter()
         Thread.detachNewThread {
-            _ = bf16 ? sluice_peak_bf16(iterations) : sluice_peak_fp32(iterations)
+            runLoop(loop, iterations)
             group.leave()
         }
     }
     group.wait()
-    let elapsed = now() - start
-    return Double(iterations) * perIteration * Double(threads) / elapsed / 1e9
+    let elapsed = now() - start, cpu = cpuTime() - cpuStart
+    let flops = Double(iterations) * perIteration * Double(threads)
+    return (flops / elapsed / 1e9, flops / cpu * Double(threads) / 1e9)
 }
 
 struct Result {
     let name: String
     let config: String
     let batch: Int
+    /// Batch size over the median batch time (summed over streams).
     let imagesPerSecond: Double
+    /// Images per CPU-second of the process times the thread count.
+    let cpuNormalized: Double
 }
 
 /// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
 /// threads, running batches back to back for about `seconds` (at least 3 batches each).
-func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double) throws -> (median: Double, best: Double, runs: Int) {
+func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
     // int8 scales come from 8 seeded inputs (not the timed one).
     let calibration = precision == .int8 ? try calibrationBatch() : nil
     let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration)
@@ -100,6 +128,14 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
     }
     let times = Times()
     let group = DispatchGroup()
+    // Warm every model (first-run costs) before the clock starts.
+    for model in models {
+        var output = [Float](repeating: 0, count: batch * 1000)
+        try input.withUnsafeBufferPointer { i in
+            try output.withUnsafeMutableBufferPointer { o in try model.run(input: i, count: batch, output: o) }
+        }
+    }
+    let cpuStart = cpuTime()
     for model in models {
         group.enter()
         Thread.detachNewThread {
@@ -113,7 +149,6 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
                     }
                     return now() - t
                 }
-                _ = try once()
                 let start = now()
                 while mine.count < 3 || now() - start < seconds { mine.append(try once()) }
             } catch {
@@ -124,6 +159,7 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
         }
     }
     group.wait()
+    let cpu = cpuTime() - cpuStart
     if let failure = times.failure { throw failure }
     // Throughput: every stream's images over the median batch time of that stream.
     var median = 0.0, best = 0.0, runs = 0
@@ -133,7 +169,7 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
         best += Double(batch) / t[0]
         runs += t.count
     }
-    return (median, best, runs)
+    return (median, best, runs, Double(batch * runs) / cpu * Double(threads))
 }
 
 func calibrationBatch() throws -> Tensor {
@@ -151,9 +187,11 @@ func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
                 let m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
                                     streams: streams, seconds: options.seconds)
                 let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
-                results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median))
-                print(String(format: "  sluice %@ batch %3d, %d stream(s) × %d thread(s): %7.2f img/s (median of %d runs, best %.2f)",
-                             precision.rawValue, batch, streams, max(1, options.threads / streams), m.median, m.runs, m.best))
+                results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median,
+                                      cpuNormalized: m.cpuNormalized))
+                print(String(format: "  sluice %@ batch %3d, %d stream(s) × %d thread(s): %7.2f img/s (median of %d runs, best %.2f); CPU-normalized %.2f",
+                             precision.rawValue, batch, streams, max(1, options.threads / streams), m.median, m.runs, m.best,
+                             m.cpuNormalized))
                 fflush(nil)
             }
         }
@@ -180,8 +218,10 @@ func runPeer(_ interpreter: String, _ arguments: [String]) -> [Result] {
               let batch = object["batch"] as? Int, let rate = object["images_per_s"] as? Double
         else { continue }
         let version = object["version"] as? String ?? "?"
-        print(String(format: "  %@ %@ %@ batch %3d: %7.2f img/s", peer, version, config, batch, rate))
-        results.append(Result(name: peer, config: config, batch: batch, imagesPerSecond: rate))
+        let threads = Double(object["threads"] as? Int ?? 1)
+        let cpuNormalized = (object["images_per_cpu_s"] as? Double).map { $0 * threads } ?? .nan
+        print(String(format: "  %@ %@ %@ batch %3d: %7.2f img/s; CPU-normalized %.2f", peer, version, config, batch, rate, cpuNormalized))
+        results.append(Result(name: peer, config: config, batch: batch, imagesPerSecond: rate, cpuNormalized: cpuNormalized))
     }
     if process.terminationStatus != 0 { print("  peer \(arguments.first ?? "") exited with \(process.terminationStatus)") }
     return results
@@ -192,10 +232,11 @@ do {
     guard let variant = ResNet.Variant(rawValue: options.model) else { throw BenchError("unknown model \(options.model)") }
     let gflopPerImage = 2 * variant.multiplyAddsPerImage / 1e9
     print("oneDNN \(OneDNNInfo.version), ISA \(OneDNNInfo.effectiveISA); \(options.model) (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), \(options.threads) threads, load average \(String(format: "%.2f", ProcessInfo.processInfo.loadAverage))")
-    let peakFP32 = sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, bf16: false) : .nan
-    let peakBF16 = sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, bf16: true) : .nan
-    print(String(format: "peak on %d threads: fp32 %.0f GFLOP/s (vfmadd231ps zmm loop), bf16 %.0f GFLOP/s (vdpbf16ps zmm loop)",
-                 options.threads, peakFP32, peakBF16))
+    let peakFP32 = sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, loop: .fp32) : (.nan, .nan)
+    let peakBF16 = sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, loop: .bf16) : (.nan, .nan)
+    let peakINT8 = sluice_peak_has_vnni() != 0 ? peak(threads: options.threads, loop: .int8) : (.nan, .nan)
+    print(String(format: "peak on %d threads: fp32 %.0f GFLOP/s (vfmadd231ps zmm loop; CPU-normalized %.0f), bf16 %.0f GFLOP/s (vdpbf16ps zmm loop; CPU-normalized %.0f), int8 %.0f GOP/s (vpdpbusd zmm loop; CPU-normalized %.0f)",
+                 options.threads, peakFP32.wall, peakFP32.cpu, peakBF16.wall, peakBF16.cpu, peakINT8.wall, peakINT8.cpu))
 
     let graph = try ResNet.build(variant, weights: SeededWeights(seed: ModelZoo.defaultSeed))
     print("Sluice:")
@@ -219,28 +260,37 @@ do {
                                        "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"])
     }
 
-    func rate(_ name: String, _ config: String, _ batch: Int) -> Double? {
-        results.first { $0.name == name && $0.config == config && $0.batch == batch }?.imagesPerSecond
-    }
-    print("\nimages/s (median); ratio = Sluice / peer; peak fraction = img/s × \(String(format: "%.2f", gflopPerImage)) GFLOP / measured peak")
-    print("Sluice: the better of 1 stream × \(options.threads) threads and \(options.threads) streams × 1 thread (both above)")
-    print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT || Sluice int8")
     func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "-" }
     func r(_ a: Double?, _ b: Double?) -> String {
         guard let a, let b, b > 0 else { return "-" }
         return String(format: "%.2f×", a / b)
     }
-    for batch in options.batches {
-        let s32 = [rate("sluice", "fp32", batch), rate("sluice", "fp32-streams", batch)].compactMap { $0 }.max()
-        let s16 = [rate("sluice", "bf16", batch), rate("sluice", "bf16-streams", batch)].compactMap { $0 }.max()
-        let pt = rate("pytorch", "fp32", batch), ptcl = rate("pytorch", "fp32_channels_last", batch)
-        let ptBest = [pt, ptcl].compactMap { $0 }.max()
-        let ort = rate("onnxruntime", "fp32", batch), pt16 = rate("pytorch", "bf16_channels_last", batch)
-        let p32 = s32.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakFP32) } ?? "-"
-        let p16 = s16.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peakBF16) } ?? "-"
-        let s8 = [rate("sluice", "int8", batch), rate("sluice", "int8-streams", batch)].compactMap { $0 }.max()
-        print("\(batch) | \(f(s32)) | \(p32) | \(f(pt)) | \(f(ptcl)) | \(f(ort)) | \(r(s32, ptBest)) | \(r(s32, ort)) || \(f(s16)) | \(p16) | \(f(pt16)) | \(r(s16, pt16)) || \(f(s8))")
+    func table(_ title: String, cpu: Bool, peak32: Double, peak16: Double, peak8: Double) {
+        func rate(_ name: String, _ config: String, _ batch: Int) -> Double? {
+            results.first { $0.name == name && $0.config == config && $0.batch == batch }.map { cpu ? $0.cpuNormalized : $0.imagesPerSecond }
+        }
+        func sluice(_ precision: String, _ batch: Int) -> Double? {
+            [rate("sluice", precision, batch), rate("sluice", precision + "-streams", batch)].compactMap { $0 }.max()
+        }
+        print("\n\(title)")
+        print("batch | Sluice fp32 | %peak | PyTorch fp32 | PyTorch fp32 CL | ORT fp32 | ×PT-best | ×ORT || Sluice bf16 | %peak | PyTorch bf16 CL | ×PT || Sluice int8 | %peak | ×Sluice fp32")
+        for batch in options.batches {
+            let s32 = sluice("fp32", batch), s16 = sluice("bf16", batch), s8 = sluice("int8", batch)
+            let pt = rate("pytorch", "fp32", batch), ptcl = rate("pytorch", "fp32_channels_last", batch)
+            let ptBest = [pt, ptcl].compactMap { $0 }.max()
+            let ort = rate("onnxruntime", "fp32", batch), pt16 = rate("pytorch", "bf16_channels_last", batch)
+            let p32 = s32.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peak32) } ?? "-"
+            let p16 = s16.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peak16) } ?? "-"
+            let p8 = s8.map { String(format: "%.0f%%", 100 * $0 * gflopPerImage / peak8) } ?? "-"
+            print("\(batch) | \(f(s32)) | \(p32) | \(f(pt)) | \(f(ptcl)) | \(f(ort)) | \(r(s32, ptBest)) | \(r(s32, ort)) || \(f(s16)) | \(p16) | \(f(pt16)) | \(r(s16, pt16)) || \(f(s8)) | \(p8) | \(r(s8, s32))")
+        }
     }
+    print("\nSluice: the better of 1 stream × \(options.threads) threads and \(options.threads) streams × 1 thread; ratio = Sluice / peer; %peak = img/s × \(String(format: "%.2f", gflopPerImage)) GFLOP / peak")
+    func g(_ v: Double) -> String { v.isFinite ? String(Int(v)) : "-" }
+    table("images/s as measured (median batch time; peak as measured: fp32 \(g(peakFP32.wall)), bf16 \(g(peakBF16.wall)) GFLOP/s, int8 \(g(peakINT8.wall)) GOP/s)",
+          cpu: false, peak32: peakFP32.wall, peak16: peakBF16.wall, peak8: peakINT8.wall)
+    table("CPU-normalized images/s: images per CPU-second × \(options.threads) threads (independent of other load; peak likewise: fp32 \(g(peakFP32.cpu)), bf16 \(g(peakBF16.cpu)) GFLOP/s, int8 \(g(peakINT8.cpu)) GOP/s)",
+          cpu: true, peak32: peakFP32.cpu, peak16: peakBF16.cpu, peak8: peakINT8.cpu)
     print(String(format: "load average at the end: %.2f (other work on the machine lowers every figure)", ProcessInfo.processInfo.loadAverage))
 } catch {
     FileHandle.standardError.write(Data("sluice-infer-bench: \(error)\n".utf8))
