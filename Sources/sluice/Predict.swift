@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Inference
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Classify a few preprocessed inputs and print one JSON line per input.",
+        abstract: "Classify a few images or preprocessed arrays and print one JSON line per input.",
         discussion: """
-        An input is a .npy float32 array of shape [3,224,224] or [N,3,224,224], already resized, cropped and \
-        normalised (ImageNet mean and std). Without --weights the model has deterministic seeded weights \
+        An input is a JPEG or PNG file (preprocessed as torchvision's ImageNet evaluation transform: resize \
+        the shorter side to 256, centre-crop 224, normalise), or a .npy float32 array of shape [3,224,224] or \
+        [N,3,224,224], already preprocessed. Without --weights the model has deterministic seeded weights \
         (for checks and benchmarks, not for real answers). To export torchvision's pretrained weights:
           python3 -c 'from torchvision.models import resnet50, ResNet50_Weights; import safetensors.torch; \
         safetensors.torch.save_file(resnet50(weights=ResNet50_Weights.DEFAULT).state_dict(), "resnet50.safetensors")'
@@ -44,7 +46,7 @@ struct Predict: ParsableCommand {
     @Flag(help: "Print, to standard error, which oneDNN implementation each layer dispatched to.")
     var verbose = false
 
-    @Argument(help: "Input .npy files.")
+    @Argument(help: "Input JPEG, PNG or .npy files.")
     var inputs: [String]
 
     func run() throws {
@@ -65,10 +67,32 @@ struct Predict: ParsableCommand {
         }
         let names = try labels.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
         let predictor = Predictor(model: compiled, topK: topK)
+        var images: ImagePreprocessor?
         for input in inputs {
-            for prediction in try predictor.predict(npyPath: input) {
+            let predictions: [Prediction]
+            if input.lowercased().hasSuffix(".npy") {
+                predictions = try predictor.predict(npyPath: input)
+            } else {
+                let preprocessor = try images ?? ImagePreprocessor(spec: .imagenet)
+                images = preprocessor
+                predictions = try predictor.predict(try Self.preprocess(input, with: preprocessor),
+                                                    name: (input as NSString).lastPathComponent)
+            }
+            for prediction in predictions {
                 print(prediction.jsonLine(includeLogits: logits, labels: names))
             }
         }
+    }
+
+    /// An encoded image as the model's [3, 224, 224] float32 input.
+    static func preprocess(_ path: String, with preprocessor: ImagePreprocessor) throws -> Tensor {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let size = preprocessor.spec.crop ?? .square(224)
+        let tensor = try Tensor.zeros([3, size.height, size.width])
+        // Invariant: the tensor owns 3 × height × width aligned floats.
+        let output = UnsafeMutableBufferPointer(start: tensor.storage.bytes.assumingMemoryBound(to: Float.self),
+                                                count: tensor.elementCount)
+        try bytes.withUnsafeBytes { try preprocessor.preprocess(encoded: $0, into: .nchwFloat32(output)) }
+        return tensor
     }
 }
