@@ -7,10 +7,10 @@ import Testing
 struct BatchingTests {
     static let expected: [Float] = (try? EngineFixtures.logits(for: "resnet18").floats()) ?? []
 
-    static func model(batchSize: Int, threads: Int?) throws -> any CompiledModel {
+    static func model(batchSize: Int, threads: Int?, microBatch: Int? = nil) throws -> any CompiledModel {
         let seed = try EngineFixtures.inputs().weight_seed
         let graph = try ResNet.build(.resnet18, weights: SeededWeights(seed: seed))
-        return try OneDNNBackend(threads: threads).compile(graph, batchSize: batchSize, precision: .fp32)
+        return try OneDNNBackend(threads: threads, microBatch: microBatch).compile(graph, batchSize: batchSize, precision: .fp32)
     }
 
     static func check(_ logits: Tensor, rows: Range<Int>) throws {
@@ -21,9 +21,11 @@ struct BatchingTests {
         #expect(comparison.top5Matches == rows.count)
     }
 
-    /// 32 inputs through a batch-12 model: 12 + 12 + a short batch of 8.
-    @Test func shortLastBatch() throws {
-        let model = try Self.model(batchSize: 12, threads: nil)
+    /// 32 inputs through a batch-12 model: 12 + 12 + a short batch of 8 (whole, then in micro-batches of
+    /// 5: 5 + 5 + 2 twice, then 5 + 3).
+    @Test(arguments: [12, 5])
+    func shortLastBatch(microBatch: Int) throws {
+        let model = try Self.model(batchSize: 12, threads: nil, microBatch: microBatch)
         try Self.check(try model.run(try EngineFixtures.batch(for: "resnet18")), rows: 0..<32)
     }
 

@@ -19,6 +19,7 @@ struct Options {
     var threads = 2
     var seconds = 5.0
     var peers = true
+    var microBatch: Int?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -38,6 +39,7 @@ struct Options {
             case "--threads": threads = Int(try value(flag)) ?? 2
             case "--seconds": seconds = Double(try value(flag)) ?? 5
             case "--no-peers": peers = false
+            case "--micro-batch": microBatch = Int(try value(flag))
             case "-h", "--help":
                 print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers]")
                 exit(0)
@@ -112,10 +114,11 @@ struct Result {
 
 /// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
 /// threads, running batches back to back for about `seconds` (at least 3 batches each).
-func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
+func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double,
+             microBatch: Int?) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
     // int8 scales come from 8 seeded inputs (not the timed one).
     let calibration = precision == .int8 ? try calibrationBatch() : nil
-    let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration)
+    let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration, microBatch: microBatch)
     let models = try (0..<streams).map { _ in try backend.compile(graph, batchSize: batch, precision: precision) }
     let sample = try SeededWeights.input(seed: 7).floats()
     var values = [Float](repeating: 0, count: batch * sample.count)
@@ -185,7 +188,7 @@ func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
         for batch in options.batches {
             for streams in streamChoices {
                 let m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
-                                    streams: streams, seconds: options.seconds)
+                                    streams: streams, seconds: options.seconds, microBatch: options.microBatch)
                 let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
                 results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median,
                                       cpuNormalized: m.cpuNormalized))

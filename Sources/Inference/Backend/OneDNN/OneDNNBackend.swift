@@ -9,15 +9,20 @@ public struct OneDNNBackend: Backend {
     public var threads: Int?
     /// int8 only: representative inputs [N, ...inputShape] whose activations set the quantization scales.
     public var calibration: Tensor?
+    /// Samples the primitives process at a time: a batch runs as consecutive micro-batches, so that each
+    /// layer's activations stay in cache. nil: 2 per thread, at least 4 (measured on ResNet-50 here, batch
+    /// 64 on 2 threads: bf16 and int8 run about 18% faster in micro-batches of 2 to 8 than whole, fp32 the same).
+    public var microBatch: Int?
 
-    public init(threads: Int? = nil, calibration: Tensor? = nil) {
+    public init(threads: Int? = nil, calibration: Tensor? = nil, microBatch: Int? = nil) {
         self.threads = threads
         self.calibration = calibration
+        self.microBatch = microBatch
     }
 
     public func compile(_ graph: Graph, batchSize: Int, precision: Precision) throws -> any CompiledModel {
         try OneDNNModel(graph: GraphOptimizer.optimize(graph), batchSize: batchSize, precision: precision, threads: threads,
-                        calibration: calibration)
+                        calibration: calibration, microBatch: microBatch)
     }
 }
 
@@ -27,6 +32,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let threads: Int?
+    /// Samples each execution of the primitives takes (≤ batchSize).
+    public let microBatch: Int
     /// The optimised graph that was compiled.
     public let graph: Graph
 
@@ -37,8 +44,11 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     private let quantization: [ValueID: ActivationQuantization]?
     private let lock = NSLock()
 
-    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?) throws {
+    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, microBatch: Int?) throws {
         guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
+        if let microBatch, microBatch < 1 { throw InferenceError(.invalidGraph, "micro-batch must be at least 1, is \(microBatch)") }
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        self.microBatch = min(batchSize, microBatch ?? max(4, 2 * threadCount))
         if let threads, threads < 1 { throw InferenceError(.invalidGraph, "thread count must be at least 1, is \(threads)") }
         if precision == .int8, calibration == nil {
             throw InferenceError(.invalidGraph, "int8 needs calibration samples: OneDNNBackend(calibration: a [N, ...] batch of typical inputs)")
@@ -58,9 +68,9 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         } else {
             quantization = nil
         }
-        main = try PlanBuilder(engine: engine, graph: graph, batch: batchSize, precision: precision, weights: weights,
+        main = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
                                quantization: quantization).build()
-        plans[batchSize] = main
+        plans[self.microBatch] = main
     }
 
     /// The largest magnitude every value reaches on `samples`, from a float32 run that keeps them all.
@@ -101,7 +111,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
 
     public var dispatchReport: [DispatchRecord] { main.records }
 
-    /// Bytes of the activation arena for a full batch, and what one buffer per tensor would take.
+    /// Bytes of the activation arena for a micro-batch, and what one buffer per tensor would take.
     public var activationBytes: (arena: Int, unplanned: Int) { (main.arenaBytes, main.unplannedBytes) }
 
     /// Bytes of the reordered weights.
@@ -119,11 +129,16 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         }
         try lock.withLock {
             if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
-            let plan = try plan(for: count)
-            // oneDNN only reads the input memory.
-            try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: inputBase))
-            try plan.execute(stream: engine.stream)
-            UnsafeMutableRawPointer(outputBase).copyMemory(from: plan.outputPointer, byteCount: count * perOutput * 4)
+            var done = 0
+            while done < count {
+                let n = min(microBatch, count - done)
+                let plan = try plan(for: n)
+                // oneDNN only reads the input memory.
+                try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: inputBase + done * perSample))
+                try plan.execute(stream: engine.stream)
+                UnsafeMutableRawPointer(outputBase + done * perOutput).copyMemory(from: plan.outputPointer, byteCount: n * perOutput * 4)
+                done += n
+            }
         }
     }
 
