@@ -92,7 +92,7 @@ struct Predict: ParsableCommand {
         // Invariant: the tensor owns 3 × height × width aligned floats.
         let output = UnsafeMutableBufferPointer(start: tensor.storage.bytes.assumingMemoryBound(to: Float.self),
                                                 count: tensor.elementCount)
-        try bytes.withUnsafeBytes { try preprocessor.preprocess(encoded: $0, into: .nchwFloat32(output)) }
+        _ = try bytes.withUnsafeBytes { try preprocessor.preprocess(encoded: $0, into: .nchwFloat32(output)) }
         return tensor
     }
 }
