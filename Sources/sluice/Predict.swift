@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Inference
+import Pipeline
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,17 +17,7 @@ struct Predict: ParsableCommand {
         """
     )
 
-    @Option(help: "resnet18, resnet34, resnet50, resnet101 or resnet152.")
-    var model = "resnet50"
-
-    @Option(help: "A safetensors file holding the torchvision state_dict.")
-    var weights: String?
-
-    @Option(help: "fp32, bf16, or int8 (needs --calibration).")
-    var precision = "fp32"
-
-    @Option(help: "int8: a .npy float32 [N,3,224,224] batch of typical preprocessed inputs whose activations set the quantization scales.")
-    var calibration: String?
+    @OptionGroup var options: ModelOptions
 
     @Option(help: "How many classes to print per input.")
     var topK = 5
@@ -50,18 +41,10 @@ struct Predict: ParsableCommand {
     var inputs: [String]
 
     func run() throws {
-        guard let precision = Precision(rawValue: precision) else {
-            throw ValidationError("--precision must be fp32, bf16 or int8")
-        }
-        if precision == .int8, calibration == nil {
-            throw ValidationError("--precision int8 needs --calibration FILE.npy (typical inputs, [N,3,224,224])")
-        }
-        let graph = try ModelZoo.graph(model, weightsPath: weights)
-        let samples = try calibration.map { try NumpyFile.read(path: $0) }
-        let compiled = try OneDNNBackend(threads: threads, calibration: samples)
-            .compile(graph, batchSize: batchSize, precision: precision)
+        let factory = try options.factory()
+        let compiled = try factory.compile(batchSize: batchSize, threads: threads)
         if verbose {
-            var report = "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(model) \(precision.rawValue), batch \(batchSize)\n"
+            var report = "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(factory.name), batch \(batchSize)\n"
             for record in compiled.dispatchReport { report += "  \(record)\n" }
             FileHandle.standardError.write(Data(report.utf8))
         }
@@ -73,7 +56,7 @@ struct Predict: ParsableCommand {
             if input.lowercased().hasSuffix(".npy") {
                 predictions = try predictor.predict(npyPath: input)
             } else {
-                let preprocessor = try images ?? ImagePreprocessor(spec: .imagenet)
+                let preprocessor = try images ?? ImagePreprocessor(spec: options.preprocessor().spec)
                 images = preprocessor
                 predictions = try predictor.predict(try Self.preprocess(input, with: preprocessor),
                                                     name: (input as NSString).lastPathComponent)

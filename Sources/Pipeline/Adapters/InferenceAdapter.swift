@@ -18,10 +18,14 @@ public struct ResNetFactory: ModelFactory {
     public var name: String { "\(model) \(precision.rawValue)" }
 
     public func makeModel(batchSize: Int, threads: Int) throws -> any ClassifierModel {
+        CompiledClassifier(try compile(batchSize: batchSize, threads: threads))
+    }
+
+    /// The model compiled by the oneDNN backend (threads nil: every core).
+    public func compile(batchSize: Int, threads: Int?) throws -> any CompiledModel {
         let graph = try ModelZoo.graph(model, weightsPath: weights)
         let samples = try calibration.map { try NumpyFile.read(path: $0) }
-        let compiled = try OneDNNBackend(threads: threads, calibration: samples).compile(graph, batchSize: batchSize, precision: precision)
-        return CompiledClassifier(compiled)
+        return try OneDNNBackend(threads: threads, calibration: samples).compile(graph, batchSize: batchSize, precision: precision)
     }
 }
 
