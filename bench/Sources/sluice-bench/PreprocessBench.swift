@@ -126,22 +126,6 @@ private func torchPython() -> String {
     return FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
 }
 
-private func runPeer(_ arguments: [String]) -> [String: Any]? {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("peers/torchvision_preprocess.py").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [torchPython(), script] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-    return (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
-}
-
 func preprocessBench(_ arguments: [String]) throws {
     func option(_ name: String) -> String? {
         arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
@@ -243,7 +227,7 @@ func preprocessBench(_ arguments: [String]) throws {
     }
     if fast { peerArguments.append("--draft") }
     if decodeOnly { peerArguments.append("--decode-only") }
-    let peer = arguments.contains("--no-peer") ? nil : runPeer(peerArguments)
+    let peer = arguments.contains("--no-peer") ? nil : runPeerScript("torchvision_preprocess.py", peerArguments, python: torchPython())
     let peerWorkloads = peer?["workloads"] as? [String: [String: Any]]
     if let peer {
         print("peer: torchvision \(peer["torchvision"] ?? "?"), torch \(peer["torch"] ?? "?"), Pillow \(peer["pillow"] ?? "?") (\(torchPython()))")

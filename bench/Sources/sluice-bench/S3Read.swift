@@ -158,18 +158,8 @@ func s3Read(_ arguments: [String]) throws {
 
     var peer: [String: Any]?
     if !arguments.contains("--no-peer") {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repository.appendingPathComponent("bench/peers/pyarrow_s3_read.py").path,
-                             "--endpoint", endpoint, "--access-key", accessKey, "--secret-key", secretKey,
-                             "--bucket", bucket, "--keys", keys.joined(separator: ","), "--repeat", String(repeats)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        peer = (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
+        peer = runPeerScript("pyarrow_s3_read.py", ["--endpoint", endpoint, "--access-key", accessKey, "--secret-key", secretKey,
+                                                    "--bucket", bucket, "--keys", keys.joined(separator: ","), "--repeat", String(repeats)])
     }
 
     func row(_ name: String, _ seconds: Double) -> String {

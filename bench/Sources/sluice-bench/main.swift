@@ -38,22 +38,6 @@ func readAll(_ path: String, rowGroups: [Int]? = nil) throws -> (Int, UInt64) {
     return (rows, checksum)
 }
 
-func runPeer(_ path: String, repeats: Int) -> [String: Any]? {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("peers/pyarrow_read_tensor.py").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, path, "--repeat", String(repeats)]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-    return (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
-}
-
 func tensorRead(_ arguments: [String]) throws {
     guard let path = arguments.first else {
         print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer] [--only-sluice]")
@@ -103,7 +87,7 @@ func tensorRead(_ arguments: [String]) throws {
         }
     }
 
-    let peer = arguments.contains("--no-peer") ? nil : runPeer(path, repeats: max(1, min(repeats, 3)))
+    let peer = arguments.contains("--no-peer") ? nil : runPeerScript("pyarrow_read_tensor.py", [path, "--repeat", String(max(1, min(repeats, 3)))])
 
     func row(_ name: String, _ seconds: Double, images: Int) -> String {
         let rate = Double(images) / seconds
