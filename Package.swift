@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagingTests",
-            dependencies: ["Imaging"],
+            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: imagingSettings
         ),
         .testTarget(

@@ -12,7 +12,7 @@ struct CodecTests {
         let jpeg = try raw.withUnsafeBytes { try encoder.encode(try PixelView.tensor($0, shape: reference.raw)) }
         #expect(jpeg.starts(with: [0xFF, 0xD8, 0xFF]))
         let decoded = try ImageDecoder().decodeRGB(jpeg)
-        #expect(SHA256.hex(decoded.rgb) == reference.decoded_rgb_sha256)
+        #expect(Digest.sha256Hex(decoded.rgb) == reference.decoded_rgb_sha256)
     }
 
     @Test("the encoder reuses its buffer across sizes and layouts")

@@ -74,8 +74,8 @@ struct PreprocessParityTests {
         var deviation = Deviation()
         for (i, expected) in fixture.samples.enumerated() { deviation.add(floats[i * fixture.stride], expected) }
         #expect(deviation.maxAbs <= 0.02 && deviation.meanAbs <= 0.002, "\(fixture.label): \(deviation)")
-        #expect(SHA256.hex(bytes) == fixture.sha256_uint8_hwc, "\(fixture.label): resized and cropped bytes differ")
-        #expect(SHA256.hex(Self.floatBytes(floats)) == fixture.sha256_float32, "\(fixture.label): float output differs, \(deviation)")
+        #expect(Digest.sha256Hex(bytes) == fixture.sha256_uint8_hwc, "\(fixture.label): resized and cropped bytes differ")
+        #expect(Digest.sha256Hex(Self.floatBytes(floats)) == fixture.sha256_float32, "\(fixture.label): float output differs, \(deviation)")
     }
 
     /// torchvision's tensor path rounds once, after both passes, where Pillow (and so exact mode) rounds
@@ -98,8 +98,8 @@ struct PreprocessParityTests {
     @Test("fast decode is bit-identical to Pillow's draft mode with the same box", arguments: (Self.fixtures?.cases ?? []).filter { $0.reference == "draft" })
     func draftReference(_ fixture: TorchvisionFixtures.Case) throws {
         let (floats, bytes) = try Self.run(fixture)
-        #expect(SHA256.hex(bytes) == fixture.sha256_uint8_hwc, "\(fixture.label): resized and cropped bytes differ")
-        #expect(SHA256.hex(Self.floatBytes(floats)) == fixture.sha256_float32, "\(fixture.label): float output differs")
+        #expect(Digest.sha256Hex(bytes) == fixture.sha256_uint8_hwc, "\(fixture.label): resized and cropped bytes differ")
+        #expect(Digest.sha256Hex(Self.floatBytes(floats)) == fixture.sha256_float32, "\(fixture.label): float output differs")
     }
 
     @Test("the fixtures were found")
