@@ -148,9 +148,3 @@ private final class ResultSlots: @unchecked Sendable {
         return result
     }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}

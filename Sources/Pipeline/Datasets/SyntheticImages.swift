@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// SplitMix64: a tiny, fast, well-mixed generator, so datasets are reproducible from a seed on any platform.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -81,9 +87,3 @@ public struct SyntheticImages: Sendable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -56,9 +56,3 @@ public struct JobReport: Sendable, Codable {
     private func pad(_ value: Int, _ width: Int) -> String { String(value).leftPadded(to: width, with: " ") }
     private func pad(_ value: Double, _ width: Int) -> String { String(format: "%.2f", value).leftPadded(to: width, with: " ") }
 }
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character) -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
-    }
-}
