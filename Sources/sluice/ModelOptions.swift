@@ -17,6 +17,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "int8: a .npy float32 [N,3,224,224] batch of typical preprocessed inputs that sets the quantization scales.")
     var calibration: String?
 
+    @Option(help: "fastest (Winograd for float32 3×3 layers where oneDNN has it: outputs differ from direct in the last bits) or direct.")
+    var convolution = ConvolutionAlgorithm.fastest.rawValue
+
     @Option(help: "Resize the shorter side to this many pixels (torchvision's Resize).")
     var resize = 256
 
@@ -37,6 +40,7 @@ struct ModelOptions: ParsableArguments {
     func factory() throws -> ResNetFactory {
         guard let precision = Precision(rawValue: precision) else { throw ValidationError("--precision must be fp32, bf16 or int8") }
         if precision == .int8, calibration == nil { throw ValidationError("--precision int8 needs --calibration FILE.npy") }
-        return ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration)
+        guard let algorithm = ConvolutionAlgorithm(rawValue: convolution) else { throw ValidationError("--convolution must be fastest or direct") }
+        return ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, convolutionAlgorithm: algorithm)
     }
 }

@@ -58,11 +58,31 @@ struct BatchingTests {
         }
     }
 
+    /// oneDNN's scratch space comes from the plan's arena, not from a per-thread buffer of the library: a
+    /// model compiled and run on one thread runs on another one too (Winograd layers crashed there before).
+    @Test func runsOnAnotherThread() throws {
+        let model = try Self.model(batchSize: 4, threads: 2)
+        let batch = try EngineFixtures.batch(for: "resnet18")
+        let four = try Tensor(shape: [4, 3, 224, 224], values: Array(try batch.floats()[0..<(4 * 3 * 224 * 224)]))
+        try Self.check(try model.run(four), rows: 0..<4)
+        final class Outcome: @unchecked Sendable { var result: Result<Tensor, any Error>? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            outcome.result = Result { try model.run(four) }
+            done.signal()
+        }
+        done.wait()
+        try Self.check(try #require(outcome.result).get(), rows: 0..<4)
+    }
+
     /// Activations live in one arena of about the two largest live tensors (conv1's output and a layer1
-    /// tensor are both 64·112·112 = 256·56·56 floats per image), not one buffer per tensor.
+    /// tensor are both 64·112·112 = 256·56·56 floats per image), not one buffer per tensor. (Direct
+    /// convolution: Winograd's transformed tiles take several megabytes of scratch space on top.)
     @Test func activationArenaIsPlanned() throws {
         let graph = try ResNet.build(.resnet50, weights: RecordingWeights())
-        let model = try #require(try OneDNNBackend(threads: 1).compile(graph, batchSize: 2, precision: .fp32) as? OneDNNModel)
+        let backend = OneDNNBackend(threads: 1, convolutionAlgorithm: .direct)
+        let model = try #require(try backend.compile(graph, batchSize: 2, precision: .fp32) as? OneDNNModel)
         let (arena, unplanned) = model.activationBytes
         let largest = 2 * 64 * 112 * 112 * 4  // conv1's output, the largest activation
         print("resnet50 batch 2 activations: arena \(arena) bytes, one buffer each \(unplanned), largest tensor \(largest)")
@@ -90,5 +110,23 @@ struct DispatchTests {
         if precision == .fp32, isa.hasPrefix("avx512") {
             #expect(convolutions.allSatisfy { $0.implementation.contains("avx512") })
         }
+    }
+
+    static func winogradLayers(_ algorithm: ConvolutionAlgorithm) throws -> [String] {
+        let graph = try ResNet.build(.resnet50, weights: RecordingWeights())
+        let model = try OneDNNBackend(threads: 1, convolutionAlgorithm: algorithm).compile(graph, batchSize: 4, precision: .fp32)
+        return model.dispatchReport.filter { $0.kind == "conv" && $0.implementation.contains("wino") }.map(\.layer)
+    }
+
+    @Test func directMeansNoWinograd() throws {
+        #expect(try Self.winogradLayers(.direct).isEmpty)
+    }
+
+    /// In micro-batches of 4, Winograd computes the 3×3 stride-1 layers of layers 1–3 (≥ 64 tiles of 4×4
+    /// outputs), not layer 4's 7×7 ones. oneDNN 2.x has it for AVX-512.
+    @Test(.enabled(if: OneDNNInfo.version.hasPrefix("2.") && OneDNNInfo.effectiveISA.hasPrefix("avx512")))
+    func winogradWhereItPays() throws {
+        let stride1 = (0..<3).map { "layer1.\($0).conv2" } + (1..<4).map { "layer2.\($0).conv2" } + (1..<6).map { "layer3.\($0).conv2" }
+        #expect(try Self.winogradLayers(.fastest) == stride1)
     }
 }

@@ -136,8 +136,16 @@ dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s
 
 static dnnl_status_t append_post_ops(dnnl_primitive_attr_t attr, int n_post_ops, const sldnn_post_op *ops);
 
-dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *ops) {
+static dnnl_status_t create_user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
     dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st != dnnl_success) return st;
+    st = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
+    if (st != dnnl_success) { dnnl_primitive_attr_destroy(*attr); *attr = NULL; }
+    return st;
+}
+
+dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *ops) {
+    dnnl_status_t st = create_user_scratchpad_attr(attr);
     if (st != dnnl_success) return st;
     st = append_post_ops(*attr, n_post_ops, ops);
     if (st != dnnl_success) { dnnl_primitive_attr_destroy(*attr); *attr = NULL; }
@@ -151,7 +159,7 @@ dnnl_status_t sldnn_attr_create_scaled(dnnl_primitive_attr_t *attr, int n_post_o
     *attr = NULL;
     return dnnl_unimplemented;
 #else
-    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    dnnl_status_t st = create_user_scratchpad_attr(attr);
     if (st != dnnl_success) return st;
     st = dnnl_primitive_attr_set_output_scales(*attr, n_scales, mask, scales);
     if (st == dnnl_success) st = append_post_ops(*attr, n_post_ops, ops);
@@ -190,21 +198,22 @@ static dnnl_status_t append_post_ops(dnnl_primitive_attr_t attr, int n_post_ops,
 
 // ---- primitive descriptors ----
 
-dnnl_status_t sldnn_convolution_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+dnnl_status_t sldnn_convolution_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, sldnn_conv_algorithm algorithm,
                                    const struct sldnn_md_s *src, const struct sldnn_md_s *weights,
                                    const struct sldnn_md_s *bias, const struct sldnn_md_s *dst,
                                    const int64_t strides[2], const int64_t dilates[2],
                                    const int64_t padding_l[2], const int64_t padding_r[2],
                                    const_dnnl_primitive_attr_t attr) {
+    dnnl_alg_kind_t alg = algorithm == SLDNN_CONV_WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct;
     dnnl_dims_t s = {strides[0], strides[1]}, d = {dilates[0], dilates[1]};
     dnnl_dims_t pl = {padding_l[0], padding_l[1]}, pr = {padding_r[0], padding_r[1]};
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_convolution_forward_primitive_desc_create(pd, engine, dnnl_forward_inference,
-        dnnl_convolution_direct, MD(src), MD(weights), MD(bias), MD(dst), s, d, pl, pr, attr);
+        alg, MD(src), MD(weights), MD(bias), MD(dst), s, d, pl, pr, attr);
 #else
     dnnl_convolution_desc_t desc;
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference,
-        dnnl_convolution_direct, MD(src), MD(weights), MD(bias), MD(dst), s, d, pl, pr);
+        alg, MD(src), MD(weights), MD(bias), MD(dst), s, d, pl, pr);
     if (st != dnnl_success) return st;
     return dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
 #endif

@@ -7,12 +7,15 @@ public struct ResNetFactory: ModelFactory {
     public let precision: Precision
     /// Calibration input (.npy) for int8.
     public let calibration: String?
+    public let convolutionAlgorithm: ConvolutionAlgorithm
 
-    public init(model: String, weights: String?, precision: Precision, calibration: String? = nil) {
+    public init(model: String, weights: String?, precision: Precision, calibration: String? = nil,
+                convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
         self.model = model
         self.weights = weights
         self.precision = precision
         self.calibration = calibration
+        self.convolutionAlgorithm = convolutionAlgorithm
     }
 
     public var name: String { "\(model) \(precision.rawValue)" }
@@ -25,7 +28,8 @@ public struct ResNetFactory: ModelFactory {
     public func compile(batchSize: Int, threads: Int?) throws -> any CompiledModel {
         let graph = try ModelZoo.graph(model, weightsPath: weights)
         let samples = try calibration.map { try NumpyFile.read(path: $0) }
-        return try OneDNNBackend(threads: threads, calibration: samples).compile(graph, batchSize: batchSize, precision: precision)
+        return try OneDNNBackend(threads: threads, calibration: samples, convolutionAlgorithm: convolutionAlgorithm)
+            .compile(graph, batchSize: batchSize, precision: precision)
     }
 }
 

@@ -2,7 +2,7 @@
 // from the same run, and as a fraction of the machine's measured arithmetic peak.
 //
 //   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2]
-//                      [--seconds 5] [--no-peers]
+//                      [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct]
 //
 // Peers: bench/peers/torch_resnet.py (interpreter: $SLUICE_TORCH_PYTHON, default /usr/bin/python3, e.g.
 // Debian's python3-torchvision) and bench/peers/onnxruntime_resnet.py ($SLUICE_ORT_PYTHON, default python3
@@ -20,6 +20,7 @@ struct Options {
     var seconds = 5.0
     var peers = true
     var microBatch: Int?
+    var convolution = ConvolutionAlgorithm.fastest
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -40,8 +41,12 @@ struct Options {
             case "--seconds": seconds = Double(try value(flag)) ?? 5
             case "--no-peers": peers = false
             case "--micro-batch": microBatch = Int(try value(flag))
+            case "--convolution":
+                let name = try value(flag)
+                guard let algorithm = ConvolutionAlgorithm(rawValue: name) else { throw BenchError("unknown convolution algorithm \(name)") }
+                convolution = algorithm
             case "-h", "--help":
-                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers]")
+                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct]")
                 exit(0)
             default: throw BenchError("unknown argument \(flag)")
             }
@@ -115,10 +120,11 @@ struct Result {
 /// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
 /// threads, running batches back to back for about `seconds` (at least 3 batches each).
 func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double,
-             microBatch: Int?) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
+             microBatch: Int?, convolution: ConvolutionAlgorithm) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
     // int8 scales come from 8 seeded inputs (not the timed one).
     let calibration = precision == .int8 ? try calibrationBatch() : nil
-    let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration, microBatch: microBatch)
+    let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration, microBatch: microBatch,
+                                convolutionAlgorithm: convolution)
     let models = try (0..<streams).map { _ in try backend.compile(graph, batchSize: batch, precision: precision) }
     let sample = try SeededWeights.input(seed: 7).floats()
     var values = [Float](repeating: 0, count: batch * sample.count)
@@ -188,7 +194,8 @@ func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
         for batch in options.batches {
             for streams in streamChoices {
                 let m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
-                                    streams: streams, seconds: options.seconds, microBatch: options.microBatch)
+                                    streams: streams, seconds: options.seconds, microBatch: options.microBatch,
+                                    convolution: options.convolution)
                 let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
                 results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median,
                                       cpuNormalized: m.cpuNormalized))
@@ -234,7 +241,7 @@ do {
     let options = try Options(Array(CommandLine.arguments.dropFirst()))
     guard let variant = ResNet.Variant(rawValue: options.model) else { throw BenchError("unknown model \(options.model)") }
     let gflopPerImage = 2 * variant.multiplyAddsPerImage / 1e9
-    print("oneDNN \(OneDNNInfo.version), ISA \(OneDNNInfo.effectiveISA); \(options.model) (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), \(options.threads) threads, load average \(String(format: "%.2f", ProcessInfo.processInfo.loadAverage))")
+    print("oneDNN \(OneDNNInfo.version), ISA \(OneDNNInfo.effectiveISA); \(options.model) (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), \(options.convolution.rawValue) convolutions, \(options.threads) threads, load average \(String(format: "%.2f", ProcessInfo.processInfo.loadAverage))")
     let peakFP32 = sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, loop: .fp32) : (.nan, .nan)
     let peakBF16 = sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, loop: .bf16) : (.nan, .nan)
     let peakINT8 = sluice_peak_has_vnni() != 0 ? peak(threads: options.threads, loop: .int8) : (.nan, .nan)

@@ -79,7 +79,8 @@ dnnl_status_t sldnn_md_retype(sldnn_md *md, const struct sldnn_md_s *source, sld
 dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s *md, dnnl_engine_t engine,
                                   void *handle);
 
-// Attributes: post-ops.
+// Attributes: post-ops. Every attribute asks for a user-managed scratchpad: a primitive created with one
+// reports its scratch space as dnnl_query_scratchpad_md and gets it as DNNL_ARG_SCRATCHPAD at execution.
 dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *post_ops);
 /// Attributes for int8 primitives: the result (bias included) is multiplied by `scales` (one value, mask 0;
 /// or one per output channel, mask 1 << 1 for convolutions and inner products) before the post-ops, as
@@ -89,7 +90,11 @@ dnnl_status_t sldnn_attr_create_scaled(dnnl_primitive_attr_t *attr, int n_post_o
                                        int n_scales, int mask, const float *scales);
 
 // Primitive descriptors (forward inference). A NULL bias means none.
-dnnl_status_t sldnn_convolution_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+typedef enum {
+    SLDNN_CONV_DIRECT = 0,
+    SLDNN_CONV_WINOGRAD = 1,  // 3×3, stride 1: fewer multiplications; not every oneDNN build or CPU has it
+} sldnn_conv_algorithm;
+dnnl_status_t sldnn_convolution_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, sldnn_conv_algorithm algorithm,
                                    const struct sldnn_md_s *src, const struct sldnn_md_s *weights,
                                    const struct sldnn_md_s *bias, const struct sldnn_md_s *dst,
                                    const int64_t strides[2], const int64_t dilates[2],

@@ -12,6 +12,7 @@ enum DNNLArg {
     static let variance: Int32 = 50
     static let scale: Int32 = 51
     static let shift: Int32 = 52
+    static let scratchpad: Int32 = 80
 }
 
 @inline(__always)

@@ -13,17 +13,29 @@ public struct OneDNNBackend: Backend {
     /// layer's activations stay in cache. nil: 2 per thread, at least 4 (measured on ResNet-50 here, batch
     /// 64 on 2 threads: bf16 and int8 run about 18% faster in micro-batches of 2 to 8 than whole, fp32 the same).
     public var microBatch: Int?
+    public var convolutionAlgorithm: ConvolutionAlgorithm
 
-    public init(threads: Int? = nil, calibration: Tensor? = nil, microBatch: Int? = nil) {
+    public init(threads: Int? = nil, calibration: Tensor? = nil, microBatch: Int? = nil,
+                convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
         self.threads = threads
         self.calibration = calibration
         self.microBatch = microBatch
+        self.convolutionAlgorithm = convolutionAlgorithm
     }
 
     public func compile(_ graph: Graph, batchSize: Int, precision: Precision) throws -> any CompiledModel {
         try OneDNNModel(graph: GraphOptimizer.optimize(graph), batchSize: batchSize, precision: precision, threads: threads,
-                        calibration: calibration, microBatch: microBatch)
+                        calibration: calibration, microBatch: microBatch, convolutionAlgorithm: convolutionAlgorithm)
     }
+}
+
+/// How convolutions compute.
+public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+    /// The fastest oneDNN has for each layer: Winograd for float32 3×3 stride-1 layers where available
+    /// (outputs differ from direct convolution in the last bits), direct convolution elsewhere.
+    case fastest
+    /// Direct convolution everywhere.
+    case direct
 }
 
 public final class OneDNNModel: CompiledModel, @unchecked Sendable {
@@ -34,6 +46,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     public let threads: Int?
     /// Samples each execution of the primitives takes (≤ batchSize).
     public let microBatch: Int
+    public let convolutionAlgorithm: ConvolutionAlgorithm
     /// The optimised graph that was compiled.
     public let graph: Graph
 
@@ -44,7 +57,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     private let quantization: [ValueID: ActivationQuantization]?
     private let lock = NSLock()
 
-    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, microBatch: Int?) throws {
+    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, microBatch: Int?,
+         convolutionAlgorithm: ConvolutionAlgorithm) throws {
         guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
         if let microBatch, microBatch < 1 { throw InferenceError(.invalidGraph, "micro-batch must be at least 1, is \(microBatch)") }
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -56,6 +70,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         self.batchSize = batchSize
         self.precision = precision
         self.threads = threads
+        self.convolutionAlgorithm = convolutionAlgorithm
         self.graph = graph
         inputShape = graph.inputShape
         outputShape = try graph.inferShapes()[graph.output] ?? []
@@ -69,7 +84,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
             quantization = nil
         }
         main = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
-                               quantization: quantization).build()
+                               quantization: quantization, convolutionAlgorithm: convolutionAlgorithm).build()
         plans[self.microBatch] = main
     }
 
@@ -93,7 +108,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
             while start < samples.shape[0] {
                 let count = min(batchSize, samples.shape[0] - start)
                 let plan = try plans[count] ?? PlanBuilder(engine: engine, graph: graph, batch: count, precision: .fp32,
-                                                           weights: weights, capture: true).build()
+                                                           weights: weights, capture: true,
+                                                           convolutionAlgorithm: .direct).build()  // as int8 computes
                 plans[count] = plan
                 try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: floats.baseAddress! + start * perSample))
                 try plan.execute(stream: engine.stream)
@@ -111,7 +127,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
 
     public var dispatchReport: [DispatchRecord] { main.records }
 
-    /// Bytes of the activation arena for a micro-batch, and what one buffer per tensor would take.
+    /// Bytes of the activation arena for a micro-batch (oneDNN's scratch space included), and what one
+    /// buffer per tensor would take.
     public var activationBytes: (arena: Int, unplanned: Int) { (main.arenaBytes, main.unplannedBytes) }
 
     /// Bytes of the reordered weights.
@@ -146,7 +163,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     private func plan(for count: Int) throws -> ExecutionPlan {
         if let plan = plans[count] { return plan }
         let plan = try PlanBuilder(engine: engine, graph: graph, batch: count, precision: precision, weights: weights,
-                                   quantization: quantization).build()
+                                   quantization: quantization, convolutionAlgorithm: convolutionAlgorithm).build()
         plans[count] = plan
         return plan
     }
