@@ -422,8 +422,7 @@ final class PlanBuilder {
         let srcType = type(of: input)
         let anySrc = try MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY)
         let producerSrc = valueViews[input].map { views[$0].desc }
-        var algorithms = [SLDNN_CONV_DIRECT]
-        if winogradEligible(conv, int8: int8, outDims: outDims) { algorithms.insert(SLDNN_CONV_WINOGRAD, at: 0) }
+        let algorithms = winogradEligible(conv, int8: int8, outDims: outDims) ? [SLDNN_CONV_WINOGRAD, SLDNN_CONV_DIRECT] : [SLDNN_CONV_DIRECT]
         var found: PrimitiveDesc?
         for algorithm in algorithms {
             for src in [producerSrc, anySrc].compactMap({ $0 }) where found == nil { found = try? create(src: src, algorithm) }
