@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStore
 import Parquet
 @testable import Pipeline
 import Testing
@@ -73,6 +74,25 @@ struct PipelineTests {
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasPrefix(".tmp") || $0 == "_staging" }
         #expect(leftovers.isEmpty)
+    }
+
+    @Test("inputs reached through symbolic links count their targets' bytes")
+    func symlinkedInputs() throws {
+        let directory = try Self.dataset(files: 2)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let input = (directory as NSString).appendingPathComponent("input")
+        let links = (directory as NSString).appendingPathComponent("links")
+        try FileManager.default.createDirectory(atPath: links, withIntermediateDirectories: true)
+        var targetBytes: Int64 = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: input) where name.hasSuffix(".parquet") {
+            let target = (input as NSString).appendingPathComponent(name)
+            targetBytes += Int64(try #require(FileManager.default.attributesOfItem(atPath: target)[.size] as? Int))
+            try FileManager.default.createSymbolicLink(atPath: (links as NSString).appendingPathComponent(name), withDestinationPath: target)
+        }
+        let units = try InputDiscovery.units([links], storage: ObjectStorage())
+        #expect(units.count == 2)
+        #expect(targetBytes > 1000)
+        #expect(units.reduce(0) { $0 + $1.bytes } == targetBytes)
     }
 
     @Test("a run that dies midway resumes: committed parts are skipped, nothing is lost or duplicated")

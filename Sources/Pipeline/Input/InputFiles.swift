@@ -74,8 +74,10 @@ public enum InputDiscovery {
         return InputUnit(kind: .parquet(path: path), partName: name, displayName: path, bytes: bytes)
     }
 
+    /// The size of the file `path` names, through symbolic links (FileManager's attributes describe the link).
     private static func fileSize(_ path: String) -> Int64 {
-        Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
     /// The units of shard `index` of `count` (deterministic: every count-th unit in name order).
