@@ -40,6 +40,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    /// Bad model options fail here, before any data is generated.
+    func validate() throws { _ = try model.factory() }
+
     func run() throws {
         var runner = BenchRunner(executable: try currentExecutable())
         runner.images = images
@@ -47,6 +50,7 @@ struct Bench: ParsableCommand {
         runner.model = model.model
         runner.weights = model.weights
         runner.precision = model.precision
+        runner.runOptions = model.runOptions
         runner.batchSize = batchSize
         runner.runPeers = !noPeers
         runner.peersDirectory = peers

@@ -29,6 +29,14 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Decode large JPEGs at 1/2, 1/4 or 1/8 scale before resizing (faster, not bit-exact).")
     var fastDecode = false
 
+    /// The options besides model, weights and precision, as `sluice run` arguments (what `bench` passes on).
+    var runOptions: [String] {
+        var arguments = ["--convolution", convolution, "--resize", String(resize), "--crop", String(crop)]
+        if let calibration { arguments += ["--calibration", calibration] }
+        if fastDecode { arguments.append("--fast-decode") }
+        return arguments
+    }
+
     func preprocessor() throws -> StandardPreprocessor {
         var spec = PreprocessSpec.imagenet
         spec.resize = .shorterSide(resize)

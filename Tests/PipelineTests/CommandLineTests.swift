@@ -99,6 +99,27 @@ struct CommandLineTests {
         #expect(Double(large) < Double(small) * 1.15 + 16 * 1_048_576, "peak RSS \(small) → \(large) bytes")
     }
 
+    @Test("sluice bench passes the model options on to each strategy's run (int8 needs its calibration there)")
+    func benchPassesModelOptions() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let input = (root as NSString).appendingPathComponent("in")
+        let calibration = (root as NSString).appendingPathComponent("calibration.npy")
+        try Self.gen(input, images: 4, rowsPerFile: 4)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", "import sys, numpy as np; np.save(sys.argv[1], np.random.default_rng(0).standard_normal((2, 3, 224, 224), dtype=np.float32))", calibration]
+        try python.run()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0, "numpy could not write the calibration batch")
+        let bench = try Self.run(["bench", "--input", input, "--model", "resnet18", "--precision", "int8", "--calibration", calibration,
+                                  "--convolution", "direct", "--strategies", "streaming", "--no-peers", "--batch-size", "4",
+                                  "--report-directory", root])
+        #expect(bench.terminationStatus == 0)
+        let report = try String(contentsOfFile: (root as NSString).appendingPathComponent("bench-report.md"), encoding: .utf8)
+        #expect(report.contains("int8"))
+    }
+
     @Test("pyarrow reads the predictions: ids, top-k classes, scores, labels, logits as a tensor")
     func pyarrowReadsPredictions() throws {
         let root = try Self.temporaryDirectory()

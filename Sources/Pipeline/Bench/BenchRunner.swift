@@ -13,6 +13,8 @@ public struct BenchRunner: Sendable {
     public var model = "resnet50"
     public var weights: String?
     public var precision = "fp32"
+    /// More `sluice run` options for every strategy (calibration, convolution algorithm, preprocessing).
+    public var runOptions: [String] = []
     public var batchSize = 64
     public var runPeers = true
     public var peerTimeout: TimeInterval = 3600
@@ -51,6 +53,7 @@ public struct BenchRunner: Sendable {
             var arguments = ["run", "--input", data, "--output", output, "--strategy", strategy.rawValue, "--model", model,
                              "--precision", precision, "--batch-size", String(batchSize), "--stats-json", stats, "--no-progress"]
             if let weights { arguments += ["--weights", weights] }
+            arguments += runOptions
             let status = try runProcess(executable, arguments)
             guard status == 0, let report = try? JSONDecoder().decode(JobReport.self, from: Data(contentsOf: URL(fileURLWithPath: stats))) else {
                 throw PipelineError.configuration("sluice run --strategy \(strategy.rawValue) failed (exit \(status))")
