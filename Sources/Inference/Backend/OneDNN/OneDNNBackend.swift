@@ -31,8 +31,8 @@ public struct OneDNNBackend: Backend {
 
 /// How convolutions compute.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
-    /// The fastest oneDNN has for each layer: Winograd for float32 3×3 stride-1 layers where available
-    /// (outputs differ from direct convolution in the last bits), direct convolution elsewhere.
+    /// Winograd for the float32 3×3 stride-1 layers whose micro-batch is large enough for it to pay, where
+    /// oneDNN has it (outputs differ from direct convolution in the last bits); direct convolution elsewhere.
     case fastest
     /// Direct convolution everywhere.
     case direct
