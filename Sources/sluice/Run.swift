@@ -64,6 +64,9 @@ struct Run: ParsableCommand {
     @Option(help: "Threads for the model (default: all cores).")
     var modelThreads: Int?
 
+    @Option(help: "streaming: copies of the model inferring side by side, sharing --model-threads (default: 1). More copies: a little faster when other stages share the cores, one more model in memory each.")
+    var modelReplicas: Int?
+
     @Option(help: "Process shard K of N (K/N): every N-th input file, for running one job on many machines.")
     var shard: String?
 
@@ -90,6 +93,7 @@ struct Run: ParsableCommand {
         configuration.maxMemory = try parseBytes(maxMemory)
         configuration.workers = workers
         configuration.modelThreads = modelThreads
+        configuration.modelReplicas = modelReplicas
         configuration.progress = !noProgress
         if let shard {
             let parts = shard.split(separator: "/").compactMap { Int($0) }

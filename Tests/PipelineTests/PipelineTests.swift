@@ -76,6 +76,34 @@ struct PipelineTests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test("streaming with two model copies: every row once, in order, with the right prediction")
+    func modelReplicas() throws {
+        let directory = try Self.dataset()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let report = try Self.run(directory, strategy: .streaming) {
+            $0.modelThreads = 2
+            $0.modelReplicas = 2
+            $0.batchSize = 3
+        }
+        #expect(report.images == 75)
+        #expect(report.stages.first { $0.stage == "infer" }?.threads == 2)
+        let lines = try Self.predictions((directory as NSString).appendingPathComponent("output"))
+        #expect(lines.count == 75)
+        for (index, line) in lines.enumerated() {
+            let file = index / 25, row = index % 25
+            #expect(line.hasPrefix("{\"id\":\"part-\(String(format: "%05d", file)).parquet:\(row)\",\"top_k\":[\(try Self.expectedTopClass(image: index)),"), "\(line)")
+        }
+        // A copy that fails stops the job (the other copy and every stage too) with the error.
+        let failing = try Self.dataset()
+        defer { try? FileManager.default.removeItem(atPath: failing) }
+        #expect(throws: (any Error).self) {
+            try Self.run(failing, strategy: .streaming, model: HashModelFactory(batchesBeforeFailure: 2)) {
+                $0.modelThreads = 2
+                $0.modelReplicas = 2
+            }
+        }
+    }
+
     @Test("inputs reached through symbolic links count their targets' bytes")
     func symlinkedInputs() throws {
         let directory = try Self.dataset(files: 2)

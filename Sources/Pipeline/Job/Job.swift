@@ -139,6 +139,16 @@ public final class Job: @unchecked Sendable {
         return (configuration.workers ?? max(1, cores / 4), configuration.modelThreads ?? cores)
     }
 
+    /// Model copies for `streaming`, and the threads of each. With copies on a share of the threads each, a
+    /// thread that another stage preempts delays only its own copy, not a whole parallel region. Measured
+    /// on 2 cores (ResNet-50 fp32, 2,000 images, 4 runs each): 59.8 images/s median with two copies on one
+    /// thread each, 57.4 with one on both, but peak RSS 1.2 GiB instead of 0.8; so one by default.
+    var modelReplicas: (count: Int, threadsEach: Int) {
+        let threads = threadBudget.model
+        let count = max(1, min(configuration.modelReplicas ?? 1, threads))
+        return (count, max(1, threads / count))
+    }
+
     /// Parts a killed run left half-written (never visible under their final names) are deleted.
     private func removeStaleTemporaries() {
         let output = configuration.output

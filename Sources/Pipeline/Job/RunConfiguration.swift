@@ -31,6 +31,8 @@ public struct RunConfiguration: Sendable {
     public var workers: Int?
     /// Threads for the model; nil: all cores.
     public var modelThreads: Int?
+    /// `streaming`: copies of the model inferring side by side, sharing `modelThreads`; nil: one.
+    public var modelReplicas: Int?
     /// Shard `index` of `count`: this process handles every count-th input unit.
     public var shard: (index: Int, count: Int) = (0, 1)
     /// Where `staged` keeps its intermediate tensors (default: `<output>/_staging`).

@@ -3,20 +3,24 @@ import Foundation
 typealias PlannedUnit = (index: Int, unit: InputUnit, rows: Int)
 
 /// All stages at once (Ray Data's model): a reader thread, preprocessing workers filling pooled batch
-/// buffers in place, one inference thread, one postprocess/write thread, bounded queues between them.
+/// buffers in place, one inference thread per model copy, one postprocess/write thread, bounded queues
+/// between them. Rows reach their unit by row number, so copies may finish batches in any order.
 struct StreamingStrategy {
     let job: Job
 
     func run(_ plan: [PlannedUnit]) throws -> ([StageStats], [QueueSnapshot]) {
         let c = job.configuration
-        let (workers, modelThreads) = job.threadBudget
-        // Used by the inference thread only.
-        nonisolated(unsafe) let model = try job.modelFactory.makeModel(batchSize: c.batchSize, threads: modelThreads)
+        let workers = job.threadBudget.workers
+        let replicas = job.modelReplicas
+        // The first copy, compiled here so that a bad model fails before any thread starts; used by the first
+        // inference thread only. The others are compiled on their own threads, at the same time.
+        nonisolated(unsafe) let model = try job.modelFactory.makeModel(batchSize: c.batchSize, threads: replicas.threadsEach)
         job.tracker.setClassCount(model.classCount)
         guard model.inputElements == job.preprocessor.outputShape.reduce(1, *) else {
             throw PipelineError.configuration("the model takes \(model.inputShape), preprocessing makes \(job.preprocessor.outputShape)")
         }
-        let memory = MemoryPlan(configuration: c, inputElements: model.inputElements, classCount: model.classCount)
+        let memory = MemoryPlan(configuration: c, inputElements: model.inputElements, classCount: model.classCount,
+                                inferring: replicas.count)
 
         let read = StageStats(name: "read"), preprocess = StageStats(name: "preprocess")
         let infer = StageStats(name: "infer"), write = StageStats(name: "postprocess")
@@ -86,20 +90,28 @@ struct StreamingStrategy {
             ready.close()
         }
 
-        spawn("infer") {
-            infer.threadStarted()
-            while let batch = infer.waitedForInput({ ready.pop() }) {
+        let inferenceDone = DispatchGroup()
+        for r in 0..<replicas.count {
+            inferenceDone.enter()
+            spawn("infer-\(r)") {
+                defer { inferenceDone.leave() }
+                infer.threadStarted()
                 do {
-                    try infer.measure(items: batch.count) {
-                        try model.classify(UnsafeBufferPointer(batch.inputs), count: batch.count, logits: batch.logits)
+                    let copy = r == 0 ? model : try job.modelFactory.makeModel(batchSize: c.batchSize, threads: replicas.threadsEach)
+                    while let batch = infer.waitedForInput({ ready.pop() }) {
+                        try infer.measure(items: batch.count) {
+                            try copy.classify(UnsafeBufferPointer(batch.inputs), count: batch.count, logits: batch.logits)
+                        }
+                        guard infer.waitedForOutput({ done.push(batch) }) else { return }
                     }
                 } catch {
                     job.abort(PipelineError.inference("\(error)"))
                     abortAll()
-                    return
                 }
-                guard infer.waitedForOutput({ done.push(batch) }) else { return }
             }
+        }
+        spawn("close-inferred") {
+            inferenceDone.wait()
             done.close()
         }
 
@@ -152,11 +164,11 @@ struct MemoryPlan {
     let chunkRows: Int
     let chunkQueueCapacity: Int
 
-    init(configuration c: RunConfiguration, inputElements: Int, classCount: Int) {
+    init(configuration c: RunConfiguration, inputElements: Int, classCount: Int, inferring: Int) {
         let batchBytes = Batch.bytes(capacity: c.batchSize, inputElements: inputElements, classCount: classCount)
         let budget = max(c.maxMemory, 64 << 20)
-        // Three batches in flight (filling, inferring, postprocessing) when they fit in half the budget.
-        batches = Int(max(2, min(3, (budget / 2) / max(batchBytes, 1))))
+        // A batch filling, one per model copy inferring, one postprocessing, when they fit in half the budget.
+        batches = Int(max(2, min(Int64(2 + inferring), (budget / 2) / max(batchBytes, 1))))
         chunkRows = 32
         // Raw chunks are at most 32 rows of the largest images we expect (256×256×3 bytes; JPEGs are smaller).
         let chunkBytes = Int64(chunkRows) * 256 * 256 * 3
