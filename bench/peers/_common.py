@@ -234,6 +234,28 @@ def write_part(output_dir, name, table):
     os.replace(tmp, out / name)
 
 
+def classify_files(args, logits_of):
+    """The plain loop (what the PyTorch and ONNX Runtime peers run): each input file in order, read,
+    preprocessed in batches of args.batch_size, `logits_of(batch)` (a float32 torch tensor
+    (N, 3, 224, 224) in, (N, classes) logits out), top-k written as one part per file. Stops after
+    args.limit images. Returns the number of images classified."""
+    import numpy as np
+    done = 0
+    for path in input_files(args.input):
+        if args.limit is not None and done >= args.limit:
+            break
+        images = read_images(path, limit=None if args.limit is None else args.limit - done)
+        classes, scores = [], []
+        for start in range(0, len(images), args.batch_size):
+            k, s = top_k(logits_of(preprocess(images[start:start + args.batch_size])))
+            classes.append(k)
+            scores.append(s)
+        ids = [f"{path.stem}:{row}" for row in range(len(images))]
+        write_part(args.output, path.name, predictions_table(ids, np.concatenate(classes), np.concatenate(scores)))
+        done += len(images)
+    return done
+
+
 def count_rows(output_dir):
     """Rows in the Parquet files of a directory (what a framework wrote)."""
     import pyarrow.parquet as pq

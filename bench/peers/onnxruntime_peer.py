@@ -50,8 +50,7 @@ def export(weights, path):
 def main():
     args = c.parse_args(__doc__, lambda ap: ap.add_argument("--onnx-cache", type=Path, default=None))
     ort = c.require("onnxruntime")
-    np = c.require("numpy")
-    c.require("torch", "onnx", "pyarrow", "psutil")
+    c.require("numpy", "torch", "onnx", "pyarrow", "psutil")
     c.torchvision()
     c.check_done(args, "onnxruntime", ort.__version__)
 
@@ -71,21 +70,7 @@ def main():
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
-    done = 0
-    for path in c.input_files(args.input):
-        if args.limit is not None and done >= args.limit:
-            break
-        images = c.read_images(path, limit=None if args.limit is None else args.limit - done)
-        classes, scores = [], []
-        for start in range(0, len(images), args.batch_size):
-            x = c.preprocess(images[start:start + args.batch_size]).numpy()
-            (logits,) = session.run(["logits"], {"input": x})
-            k, s = c.top_k(logits)
-            classes.append(k)
-            scores.append(s)
-        ids = [f"{path.stem}:{row}" for row in range(len(images))]
-        c.write_part(args.output, path.name, c.predictions_table(ids, np.concatenate(classes), np.concatenate(scores)))
-        done += len(images)
+    done = c.classify_files(args, lambda x: session.run(["logits"], {"input": x.numpy()})[0])
     seconds = time.perf_counter() - t0
     c.report(stdout, "onnxruntime", ort.__version__, done, seconds, monitor.stop(),
              batch_size=args.batch_size, threads=args.threads, export_seconds=export_seconds)

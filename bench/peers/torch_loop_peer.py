@@ -20,8 +20,7 @@ def main():
     args = c.parse_args(__doc__, lambda ap: ap.add_argument(
         "--precision", choices=("fp32", "bf16"), default="fp32"))
     torch = c.require("torch")
-    np = c.require("numpy")
-    c.require("pyarrow", "psutil")
+    c.require("numpy", "pyarrow", "psutil")
     c.torchvision()
     c.check_done(args, "torch_loop", torch.__version__)
     stdout = c.claim_stdout()
@@ -31,22 +30,12 @@ def main():
     torch.set_num_threads(args.threads)
     model = c.build_model(args.weights).to(memory_format=torch.channels_last)
     bf16 = args.precision == "bf16"
-    done = 0
-    for path in c.input_files(args.input):
-        if args.limit is not None and done >= args.limit:
-            break
-        images = c.read_images(path, limit=None if args.limit is None else args.limit - done)
-        classes, scores = [], []
-        for start in range(0, len(images), args.batch_size):
-            x = c.preprocess(images[start:start + args.batch_size]).to(memory_format=torch.channels_last)
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                logits = model(x)
-            k, s = c.top_k(logits.float().numpy())
-            classes.append(k)
-            scores.append(s)
-        ids = [f"{path.stem}:{row}" for row in range(len(images))]
-        c.write_part(args.output, path.name, c.predictions_table(ids, np.concatenate(classes), np.concatenate(scores)))
-        done += len(images)
+
+    def logits_of(x):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return model(x.to(memory_format=torch.channels_last)).float().numpy()
+
+    done = c.classify_files(args, logits_of)
     seconds = time.perf_counter() - t0
     c.report(stdout, "torch_loop", torch.__version__, done, seconds, monitor.stop(),
              precision=args.precision, batch_size=args.batch_size, threads=args.threads)
