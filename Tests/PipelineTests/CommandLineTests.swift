@@ -29,6 +29,20 @@ struct CommandLineTests {
         return process
     }
 
+    /// Standard output of `python3 -c script argument`, which must succeed.
+    static func python(_ script: String, _ argument: String, failure: Comment) throws -> Data {
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", script, argument]
+        let pipe = Pipe()
+        python.standardOutput = pipe
+        try python.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0, failure)
+        return data
+    }
+
     static func gen(_ directory: String, images: Int, rowsPerFile: Int) throws {
         let process = try run(["gen", "--out", directory, "--images", String(images), "--rows-per-file", String(rowsPerFile)])
         try #require(process.terminationStatus == 0)
@@ -106,12 +120,8 @@ struct CommandLineTests {
         let input = (root as NSString).appendingPathComponent("in")
         let calibration = (root as NSString).appendingPathComponent("calibration.npy")
         try Self.gen(input, images: 4, rowsPerFile: 4)
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", "import sys, numpy as np; np.save(sys.argv[1], np.random.default_rng(0).standard_normal((2, 3, 224, 224), dtype=np.float32))", calibration]
-        try python.run()
-        python.waitUntilExit()
-        try #require(python.terminationStatus == 0, "numpy could not write the calibration batch")
+        _ = try Self.python("import sys, numpy as np; np.save(sys.argv[1], np.random.default_rng(0).standard_normal((2, 3, 224, 224), dtype=np.float32))",
+                            calibration, failure: "numpy could not write the calibration batch")
         let bench = try Self.run(["bench", "--input", input, "--model", "resnet18", "--precision", "int8", "--calibration", calibration,
                                   "--convolution", "direct", "--strategies", "streaming", "--no-peers", "--batch-size", "4",
                                   "--report-directory", root])
@@ -140,15 +150,7 @@ struct CommandLineTests {
                           "logits_shape": f.metadata[b"ARROW:extension:metadata"].decode(),
                           "logits_len": len(t.column("logits").to_pylist()[0])}))
         """
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", script, part]
-        let pipe = Pipe()
-        python.standardOutput = pipe
-        try python.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        python.waitUntilExit()
-        try #require(python.terminationStatus == 0, "pyarrow could not read the predictions")
+        let data = try Self.python(script, part, failure: "pyarrow could not read the predictions")
         let seen = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(seen["rows"] as? Int == 6)
         #expect(seen["columns"] as? [String] == ["id", "top_k", "scores", "labels", "logits"])
