@@ -35,7 +35,7 @@ struct Run: ParsableCommand {
     var batchSize = 64
 
     @Option(help: "streaming, fused or staged.")
-    var strategy = RunConfiguration.Strategy.streaming.rawValue
+    var strategy = RunConfiguration.Strategy.streaming
 
     @Option(help: "Number of classes to report per image.")
     var topK = 5
@@ -53,7 +53,7 @@ struct Run: ParsableCommand {
     var idColumn: String?
 
     @Option(help: "skip: bad records become error rows and the job goes on; fail: stop at the first.")
-    var onError = RunConfiguration.OnError.skip.rawValue
+    var onError = RunConfiguration.OnError.skip
 
     @Option(help: "Memory for queues and buffer pools, e.g. 2GiB or 512MiB.")
     var maxMemory = "2GiB"
@@ -77,10 +77,6 @@ struct Run: ParsableCommand {
     var noProgress = false
 
     func run() throws {
-        guard let strategy = RunConfiguration.Strategy(rawValue: strategy) else {
-            throw ValidationError("--strategy must be one of \(RunConfiguration.Strategy.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let onError = RunConfiguration.OnError(rawValue: onError) else { throw ValidationError("--on-error must be skip or fail") }
         var configuration = RunConfiguration(inputs: input, output: output)
         configuration.strategy = strategy
         configuration.batchSize = batchSize
@@ -110,13 +106,11 @@ struct Run: ParsableCommand {
     }
 }
 
-/// "2GiB", "512MiB", "1.5G", "1000000".
-func parseBytes(_ text: String) throws -> Int64 {
-    let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3),
-                                     ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024), ("B", 1)]
-    for (suffix, scale) in units where text.hasSuffix(suffix) {
-        if let value = Double(text.dropLast(suffix.count)) { return Int64(value * scale) }
-    }
-    guard let value = Int64(text) else { throw ValidationError("cannot read '\(text)' as a size (e.g. 2GiB)") }
-    return value
+extension RunConfiguration.Strategy: ExpressibleByArgument {}
+extension RunConfiguration.OnError: ExpressibleByArgument {}
+
+/// A byte size option ("2GiB", "512MiB", "1.5G", "1000000").
+func parseBytes(_ text: String, option: String = "--max-memory") throws -> Int64 {
+    guard let bytes = ByteSize.parse(text) else { throw ValidationError("\(option): cannot read '\(text)' as a size (e.g. 2GiB or 512MiB)") }
+    return bytes
 }

@@ -94,6 +94,11 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// The model failed: fatal, the job stops.
     case inference(String)
 
+    /// A unit whose pages hold another number of rows than its footer declares.
+    static func rowCountMismatch(_ name: String, declared: Int, read: Int) -> PipelineError {
+        .input("\(name): the file declares \(declared) rows but \(read) were read")
+    }
+
     public var description: String {
         switch self {
         case let .input(message): "input: \(message)"

@@ -21,6 +21,14 @@ public struct RecordChunk: @unchecked Sendable {
     public var problems: [Int: String] = [:]
     public var payloads: Payloads
 
+    /// Bytes the payloads hold (what the chunk costs in the read budget).
+    public var payloadBytes: Int {
+        switch payloads {
+        case let .pixels(bytes, _): bytes.count
+        case let .encoded(values): values.bytes.count
+        }
+    }
+
     /// Borrows row `i`'s payload for the duration of `body`.
     public func withPayload<T>(_ i: Int, _ body: (RecordPayload) throws -> T) rethrows -> T {
         switch payloads {
@@ -88,16 +96,22 @@ final class ParquetRecordSource {
     let unitIndex: Int
     let displayName: String
     let idColumn: String?
-    var rowCount: Int { Int(reader.numRows) }
+    /// The rows the footer declares (hostile until read).
+    var declaredRows: Int { Int(clamping: reader.numRows) }
+    /// The rows actually produced so far.
+    private(set) var rowsRead = 0
+    /// The most bytes of input one chunk (a tensor chunk, or a row group of encoded images) may hold.
+    let maxChunkBytes: Int
     private var tensors: TensorColumnReader?
     private var nextGroup = 0
     private var nextRow = 0
     private var pendingIDs: [String] = []
 
-    init(source: any ByteRangeSource, unitIndex: Int, imageColumn: String?, idColumn: String?) throws {
+    init(source: any ByteRangeSource, unitIndex: Int, imageColumn: String?, idColumn: String?, maxChunkBytes: Int) throws {
         reader = try ParquetFileReader(source: source)
         column = try ImageColumn.find(in: reader, named: imageColumn)
         self.unitIndex = unitIndex
+        self.maxChunkBytes = maxChunkBytes
         displayName = source.name
         let path = source.name
         // A remote source fetches the image column's chunks ahead, in few large requests.
@@ -106,26 +120,52 @@ final class ParquetRecordSource {
         if let idColumn, reader.schema.field(named: idColumn) == nil {
             throw PipelineError.input("\(path): no id column named '\(idColumn)'")
         }
-        if case .tensor = column { tensors = try TensorColumnReader(file: reader, column: column.name) }
+        if case let .tensor(name, shape) = column {
+            tensors = try TensorColumnReader(file: reader, column: name)
+            guard let bytes = Self.product(shape), bytes <= maxChunkBytes else {
+                throw PipelineError.input("\(path): column '\(name)' holds images of shape \(shape), larger than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory")
+            }
+            rowBytes = bytes
+        }
+    }
+
+    private var rowBytes = 1
+
+    /// The product of `dimensions`, nil if it is negative or overflows.
+    static func product(_ dimensions: [Int]) -> Int? {
+        var result = 1
+        for dimension in dimensions {
+            guard dimension >= 0 else { return nil }
+            let (value, overflow) = result.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            result = value
+        }
+        return result
     }
 
     /// The next chunk of about `targetRows` rows, nil at the end.
     func next(targetRows: Int) throws -> RecordChunk? {
         switch column {
         case let .tensor(_, shape):
-            guard let tensors, let batch = try tensors.next(targetRows: targetRows) else { return nil }
+            let rows = max(1, min(targetRows, maxChunkBytes / max(rowBytes, 1)))
+            guard let tensors, let batch = try tensors.next(targetRows: rows) else { return nil }
             let ids = try ids(first: batch.firstRow, count: batch.rowCount)
             var problems: [Int: String] = [:]
             for i in 0..<batch.rowCount where !batch.validity[i] {
                 problems[i] = "the image is null, holds nulls, or does not have \(tensors.elementsPerRow) values of shape \(shape)"
             }
             nextRow = batch.firstRow + batch.rowCount
+            rowsRead = nextRow
             return RecordChunk(unit: unitIndex, firstRow: batch.firstRow, rowCount: batch.rowCount, ids: ids,
                                valid: batch.validity, problems: problems, payloads: .pixels(bytes: Array(batch.bytes), shape: shape))
         case let .encoded(_, leaf):
             guard nextGroup < reader.rowGroupCount else { return nil }
             let group = nextGroup
             nextGroup += 1
+            let size = reader.metadata.rowGroups[group].columns[leaf].metaData?.totalUncompressedSize ?? 0
+            guard size <= Int64(maxChunkBytes) else {
+                throw PipelineError.input("\(displayName): row group \(group) holds \(size) bytes of encoded images in column '\(column.name)', more than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory or write smaller row groups")
+            }
             let data = try reader.readColumnChunk(rowGroup: group, column: leaf)
             guard case let .byteArray(values) = data.values else {
                 throw PipelineError.input("\(displayName): image bytes column is not binary")
@@ -137,18 +177,30 @@ final class ParquetRecordSource {
             // Re-expand to one (possibly empty) value per row, so payload i is row i.
             var perRow = BinaryValues()
             var nextValue = 0
+            guard data.definitionLevels.isEmpty || data.definitionLevels.count == rows else {
+                throw PipelineError.input("\(displayName): row group \(group), column '\(column.name)': \(data.definitionLevels.count) definition levels for \(rows) rows")
+            }
             for row in 0..<rows {
                 if !data.definitionLevels.isEmpty && data.definitionLevels[row] != maxDefinition {
                     valid[row] = false
                     problems[row] = "the image is null"
                     perRow.append(UnsafeRawBufferPointer(start: nil, count: 0))
                 } else {
+                    guard nextValue < values.count else {
+                        throw PipelineError.input("\(displayName): row group \(group), column '\(column.name)': \(values.count) values for more non-null rows")
+                    }
                     values[nextValue].withUnsafeBytes { perRow.append($0) }
                     nextValue += 1
                 }
             }
+            guard nextValue == values.count else {
+                throw PipelineError.input("\(displayName): row group \(group), column '\(column.name)': \(values.count) values for \(nextValue) non-null rows")
+            }
             let ids = try ids(first: nextRow, count: rows)
-            defer { nextRow += rows }
+            defer {
+                nextRow += rows
+                rowsRead = nextRow
+            }
             return RecordChunk(unit: unitIndex, firstRow: nextRow, rowCount: rows, ids: ids, valid: valid,
                                problems: problems, payloads: .encoded(perRow))
         }
@@ -172,6 +224,9 @@ final class ParquetRecordSource {
                 case let value?: JSONRendering.render(value)
                 }
             }
+        }
+        guard pendingIDs.count >= count else {
+            throw PipelineError.input("\(displayName): the id column '\(idColumn)' ends after \(first + pendingIDs.count) values, but the image column has more rows")
         }
         let taken = Array(pendingIDs.prefix(count))
         pendingIDs.removeFirst(min(count, pendingIDs.count))

@@ -32,16 +32,18 @@ public final class Job: @unchecked Sendable {
     /// failure); bad files and records are counted in the report.
     public func run() throws -> JobReport {
         let c = configuration
-        guard c.batchSize > 0, c.topK > 0 else { throw PipelineError.configuration("--batch-size and --top-k must be positive") }
-        guard c.shard.count > 0, (0..<c.shard.count).contains(c.shard.index) else {
-            throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
-        }
+        try c.validate()
+        try OutputLocation.checkOutsideInputs(output: c.output, inputs: c.inputs)
         if !ObjectURL.isRemote(c.output) {
             try FileManager.default.createDirectory(atPath: c.output, withIntermediateDirectories: true)
             removeStaleTemporaries()
         }
-        let all = InputDiscovery.shard(try InputDiscovery.units(c.inputs, storage: storage), index: c.shard.index, count: c.shard.count)
-        let pending = try all.filter { !(try writer.isCommitted($0)) }
+        // A marker from an earlier run must not outlive a run that fails: it is written again only at the end.
+        for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
+        let job = try InputDiscovery.units(c.inputs, storage: storage)
+        let all = InputDiscovery.shard(job, index: c.shard.index, count: c.shard.count)
+        let committedBefore = try storage.names(under: c.output)
+        let pending = all.filter { !committedBefore.contains(PartWriter.partFileName($0)) }
         let start = Date()
         let cpuStart = processCPUSeconds()
 
@@ -74,23 +76,36 @@ public final class Job: @unchecked Sendable {
             throw PipelineError.configuration("the per-request strategy (SageMaker Batch Transform's model) is not built yet")
         }
         if let fatal = failureLock.withLock({ fatal }) { throw fatal }
+        // Whatever a strategy left open lost rows somewhere: each such unit is a failure, never a silent gap.
+        for (_, unit, reason) in tracker.unfinished() {
+            try unitFailed(unit, PipelineError.input("\(unit.displayName): \(reason); no part was written"))
+        }
 
         let seconds = Date().timeIntervalSince(start)
         let cpu = processCPUSeconds() - cpuStart
         let (done, failed, _) = tracker.progress
-        let report = JobReport(
+        let committed = try storage.names(under: c.output)
+        let missing = job.filter { !committed.contains(PartWriter.partFileName($0)) }.count
+        var report = JobReport(
             strategy: c.strategy.rawValue, units: plan.count, unitsSkipped: all.count - pending.count,
             unitsFailed: failureLock.withLock { unitFailures }, images: done, imagesFailed: failed, seconds: seconds,
             imagesPerSecond: seconds > 0 ? Double(done - failed) / seconds : 0, cpuSeconds: cpu,
             cpuUtilisation: seconds > 0 ? cpu / seconds / Double(ProcessInfo.processInfo.activeProcessorCount) : 0,
             peakRSSBytes: peakRSSBytes(), bytesRead: bytesRead, bytesWritten: failureLock.withLock { bytesWritten },
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
-        if report.unitsFailed.isEmpty {
-            try writer.publish("_summary.json", bytes: Array(try report.json().utf8))
-            try writer.publish("_SUCCESS", bytes: [])
+        report.jobParts = job.count
+        report.jobPartsMissing = missing
+        // _SUCCESS means every part of the whole job (every shard) is committed, and this run lost nothing.
+        if report.unitsFailed.isEmpty && missing == 0 {
+            report.jobComplete = true
+            try writer.publish(Self.summaryFile, bytes: Array(try report.json().utf8))
+            try writer.publish(Self.successMarker, bytes: [])
         }
         return report
     }
+
+    static let successMarker = "_SUCCESS"
+    static let summaryFile = "_summary.json"
 
     // MARK: shared by the strategies
 
@@ -129,7 +144,8 @@ public final class Job: @unchecked Sendable {
     }
 
     func openSource(_ unit: InputUnit, index: Int) throws -> any RecordSource {
-        try Pipeline.openSource(unit, index: index, configuration: configuration, storage: storage)
+        try Pipeline.openSource(unit, index: index, configuration: configuration, storage: storage,
+                                maxChunkBytes: MemoryPlan(configuration: configuration).maxChunkBytes)
     }
 
     /// Preprocessing threads and model threads for this machine (overridable).
@@ -161,7 +177,7 @@ public final class Job: @unchecked Sendable {
 
     private func rowCount(_ unit: InputUnit) throws -> Int {
         switch unit.kind {
-        case let .parquet(path): Int(try ParquetFileReader(source: try storage.openSource(path)).numRows)
+        case let .parquet(path): Int(clamping: try ParquetFileReader(source: try storage.openSource(path)).numRows)
         case let .images(paths): paths.count
         }
     }

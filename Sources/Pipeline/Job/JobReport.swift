@@ -18,6 +18,11 @@ public struct JobReport: Sendable, Codable {
     public var stages: [StageStats.Snapshot]
     public var queues: [QueueSnapshot]
     public var phases: [String: Double] = [:]
+    /// Parts of the whole job (every shard), and how many are not committed yet.
+    public var jobParts = 0
+    public var jobPartsMissing = 0
+    /// Every part of the job is committed and this run lost nothing: `_SUCCESS` was written.
+    public var jobComplete = false
 
     public var succeeded: Bool { unitsFailed.isEmpty && imagesFailed == 0 }
 
@@ -26,6 +31,8 @@ public struct JobReport: Sendable, Codable {
         lines.append("strategy \(strategy): \(images) images in \(format(seconds)) s = \(format(imagesPerSecond)) images/s"
                      + (imagesFailed > 0 ? ", \(imagesFailed) failed" : ""))
         lines.append("units: \(units) processed, \(unitsSkipped) already committed (skipped), \(unitsFailed.count) failed")
+        lines.append(jobComplete ? "job: complete, all \(jobParts) parts committed (_SUCCESS written)"
+                     : "job: incomplete, \(jobParts - jobPartsMissing) of \(jobParts) parts committed (no _SUCCESS)")
         for (unit, reason) in unitsFailed.sorted(by: { $0.key < $1.key }) { lines.append("  failed: \(unit): \(reason)") }
         for (phase, seconds) in phases.sorted(by: { $0.key < $1.key }) { lines.append("phase \(phase): \(format(seconds)) s") }
         lines.append("stage          threads    items   wall s   busy s    cpu s   items/s  blocked in s  blocked out s")

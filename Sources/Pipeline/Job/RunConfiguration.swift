@@ -44,3 +44,48 @@ public struct RunConfiguration: Sendable {
         self.output = output
     }
 }
+
+extension RunConfiguration {
+    /// Checks the values a user gave; the error names the option.
+    public func validate() throws {
+        guard batchSize > 0, topK > 0 else { throw PipelineError.configuration("--batch-size and --top-k must be positive") }
+        guard shard.count > 0, (0..<shard.count).contains(shard.index) else {
+            throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
+        }
+        guard maxMemory >= MemoryPlan.minimumBytes else {
+            throw PipelineError.configuration("--max-memory must be at least \(ByteSize.format(MemoryPlan.minimumBytes))")
+        }
+        for (option, value) in [("--workers", workers), ("--model-threads", modelThreads), ("--model-replicas", modelReplicas)] {
+            if let value, value <= 0 { throw PipelineError.configuration("\(option) must be positive") }
+        }
+    }
+}
+
+/// Byte sizes as users write them: "2GiB", "512MiB", "1.5G", "1000000".
+public enum ByteSize {
+    private static let units: [(suffix: String, scale: Double)] = [
+        ("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3),
+        ("T", 1_099_511_627_776), ("G", 1_073_741_824), ("M", 1_048_576), ("K", 1024), ("B", 1),
+    ]
+
+    /// The number of bytes `text` names; nil unless it is a finite, non-negative size that fits in 63 bits.
+    public static func parse(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let plain = Int64(trimmed) { return plain >= 0 ? plain : nil }
+        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+            let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            // Digits and one point only: no "nan", "inf", exponents or signs.
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+                  number.filter({ $0 == "." }).count <= 1, let value = Double(number) else { return nil }
+            let bytes = (value * scale).rounded()
+            guard bytes.isFinite, bytes >= 0, bytes < 9.2e18 else { return nil }
+            return Int64(bytes)
+        }
+        return nil
+    }
+
+    public static func format(_ bytes: Int64) -> String {
+        bytes >= 1 << 30 && bytes % (1 << 30) == 0 ? "\(bytes >> 30) GiB"
+            : bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+}

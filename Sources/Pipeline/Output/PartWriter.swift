@@ -3,40 +3,56 @@ import Inference
 import ObjectStore
 import Parquet
 
-/// The predictions of one input unit, filled row by row in any order, written once complete.
+/// The predictions of one input unit, filled row by row in any order, written once complete. Storage grows
+/// with the rows that arrive, never with the count the file declares (which is hostile until read).
 final class UnitPredictions {
     let unit: InputUnit
-    let rowCount: Int
+    let declaredRows: Int
     let k: Int
     let classCount: Int
     let keepLogits: Bool
-    var ids: [String]
-    var topK: [Int32]
-    var scores: [Float]
-    var logits: [Float]
+    var ids: [String] = []
+    var topK: [Int32] = []
+    var scores: [Float] = []
+    var logits: [Float] = []
     /// Per row: nil while pending, true when predicted, false when it failed.
-    var outcome: [Bool?]
+    var outcome: [Bool?] = []
     var errors: [(row: Int, id: String, reason: String)] = []
     private(set) var resolved = 0
+    /// The rows the reader produced, once it reached the end of the unit.
+    var sealedRows: Int?
 
-    init(unit: InputUnit, rowCount: Int, k: Int, classCount: Int, keepLogits: Bool) {
+    init(unit: InputUnit, declaredRows: Int, k: Int, classCount: Int, keepLogits: Bool) {
         self.unit = unit
-        self.rowCount = rowCount
+        self.declaredRows = declaredRows
         self.k = k
         self.classCount = classCount
         self.keepLogits = keepLogits
-        ids = Array(repeating: "", count: rowCount)
-        topK = Array(repeating: 0, count: rowCount * k)
-        scores = Array(repeating: 0, count: rowCount * k)
-        logits = keepLogits ? Array(repeating: 0, count: rowCount * classCount) : []
-        outcome = Array(repeating: nil, count: rowCount)
     }
 
-    var isComplete: Bool { resolved == rowCount }
+    var rowCount: Int { sealedRows ?? outcome.count }
 
-    func record(row: Int, id: String, logits rowLogits: UnsafeBufferPointer<Float>) {
-        guard row < rowCount, outcome[row] == nil else { return }
+    var isComplete: Bool { sealedRows == resolved && outcome.count == resolved }
+
+    /// Makes room for `row`; false for a row already resolved (each row counts once).
+    private func claim(_ row: Int, id: String) -> Bool {
+        guard row >= 0 else { return false }
+        if row >= outcome.count {
+            let count = row + 1
+            ids += repeatElement("", count: count - ids.count)
+            topK += repeatElement(0, count: count * k - topK.count)
+            scores += repeatElement(0, count: count * k - scores.count)
+            if keepLogits { logits += repeatElement(0, count: count * classCount - logits.count) }
+            outcome += repeatElement(nil, count: count - outcome.count)
+        }
+        guard outcome[row] == nil else { return false }
         ids[row] = id
+        resolved += 1
+        return true
+    }
+
+    func record(row: Int, id: String, logits rowLogits: UnsafeBufferPointer<Float>) -> Bool {
+        guard claim(row, id: id) else { return false }
         let values = ArraySlice(rowLogits)
         let probabilities = Classification.softmax(values)
         for (slot, index) in Classification.topK(values, k: k).enumerated() {
@@ -49,15 +65,14 @@ final class UnitPredictions {
             }
         }
         outcome[row] = true
-        resolved += 1
+        return true
     }
 
-    func fail(row: Int, id: String, reason: String) {
-        guard row < rowCount, outcome[row] == nil else { return }
-        ids[row] = id
+    func fail(row: Int, id: String, reason: String) -> Bool {
+        guard claim(row, id: id) else { return false }
         errors.append((row, id, reason))
         outcome[row] = false
-        resolved += 1
+        return true
     }
 }
 
@@ -75,11 +90,9 @@ struct PartWriter: Sendable {
         outputDirectory.hasSuffix("/") ? outputDirectory + name : outputDirectory + "/" + name
     }
 
-    func partURL(_ unit: InputUnit) -> String { url(unit.partName + ".parquet") }
+    static func partFileName(_ unit: InputUnit) -> String { unit.partName + ".parquet" }
 
-    func isCommitted(_ unit: InputUnit) throws -> Bool {
-        try storage.exists(partURL(unit))
-    }
+    func partURL(_ unit: InputUnit) -> String { url(Self.partFileName(unit)) }
 
     /// Writes the unit's error part (if any rows failed), then its predictions part; returns bytes written.
     @discardableResult

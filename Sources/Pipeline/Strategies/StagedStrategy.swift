@@ -60,7 +60,9 @@ struct StagedStrategy {
         defer { logits.deallocate() }
         for entry in staged.all where !job.failed {
             let (planned, path, valid, ids) = entry
-            if let empty = job.tracker.start(planned.unit, index: planned.index, rows: valid.count) {
+            // Phase 1 read the unit to the end: its row count is known.
+            job.tracker.start(planned.unit, index: planned.index, declaredRows: valid.count)
+            if let empty = try job.tracker.seal(planned.index, rows: valid.count) {
                 job.commit(empty)
                 continue
             }
@@ -92,6 +94,7 @@ struct StagedStrategy {
             } catch let error as PipelineError {
                 throw error
             } catch {
+                job.tracker.abandon(planned.index)
                 try job.unitFailed(planned.unit, error)
             }
         }
@@ -110,7 +113,7 @@ struct StagedStrategy {
         let elements = shape.reduce(1, *)
         var outcomes: [(ok: Bool, reason: String, id: String)] = []
         var buffer = [Float]()
-        while let chunk = try read.measure(items: 0, { try source.next(targetRows: 32) }) {
+        while let chunk = try read.measure(items: 0, { try source.next(targetRows: MemoryPlan(configuration: job.configuration).chunkRows) }) {
             read.measure(items: chunk.rowCount) {}
             buffer = [Float](repeating: 0, count: chunk.rowCount * elements)
             buffer.withUnsafeMutableBufferPointer { all in
@@ -134,6 +137,9 @@ struct StagedStrategy {
             try write.measure(items: chunk.rowCount) {
                 try buffer.withUnsafeBytes { try writer.writeTensorRowGroup($0, rows: chunk.rowCount) }
             }
+        }
+        guard source.rowsRead == source.declaredRows else {
+            throw PipelineError.rowCountMismatch(planned.unit.displayName, declared: source.declaredRows, read: source.rowsRead)
         }
         try writer.close()
         return outcomes

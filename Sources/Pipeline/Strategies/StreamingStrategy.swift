@@ -25,12 +25,14 @@ struct StreamingStrategy {
         let read = StageStats(name: "read"), preprocess = StageStats(name: "preprocess")
         let infer = StageStats(name: "infer"), write = StageStats(name: "postprocess")
         let chunks = BoundedQueue<RecordChunk>(name: "read → preprocess", capacity: memory.chunkQueueCapacity)
+        let inFlight = ByteBudget(limit: memory.inputBytes)
         let ready = BoundedQueue<Batch>(name: "preprocess → infer", capacity: memory.batches)
         let done = BoundedQueue<Batch>(name: "infer → postprocess", capacity: memory.batches)
         let pool = (0..<memory.batches).map { _ in Batch(capacity: c.batchSize, inputElements: model.inputElements, classCount: model.classCount) }
         let assembler = BatchAssembler(pool: pool, ready: ready, stats: preprocess)
         let abortAll: @Sendable () -> Void = {
             chunks.abort()
+            inFlight.abort()
             ready.abort()
             done.abort()
             assembler.abort()
@@ -52,20 +54,9 @@ struct StreamingStrategy {
         spawn("read") {
             read.threadStarted()
             for planned in plan where !job.failed {
-                do {
-                    let source = try job.openSource(planned.unit, index: planned.index)
-                    if source.rowCount == 0, let empty = job.tracker.start(planned.unit, index: planned.index, rows: 0) {
-                        job.commit(empty)
-                        continue
-                    }
-                    _ = job.tracker.start(planned.unit, index: planned.index, rows: source.rowCount)
-                    while let chunk = try read.measure(items: 0, { try source.next(targetRows: memory.chunkRows) }) {
-                        read.measure(items: chunk.rowCount) {}
-                        guard read.waitedForOutput({ chunks.push(chunk) }) else { return }
-                    }
-                } catch {
-                    // Rows of a unit that failed midway never complete: the unit is reported, not written.
-                    do { try job.unitFailed(planned.unit, error) } catch { job.abort(error) }
+                job.readUnit(planned, targetRows: memory.chunkRows, stats: read) { chunk in
+                    // The chunk's bytes count against the input budget until a worker has preprocessed it.
+                    read.waitedForOutput({ inFlight.acquire(chunk.payloadBytes) && chunks.push(chunk) })
                 }
             }
             chunks.close()
@@ -80,6 +71,7 @@ struct StreamingStrategy {
                 let worker = job.preprocessor.makeWorker()
                 while let chunk = preprocess.waitedForInput({ chunks.pop() }) {
                     preprocessChunk(chunk, worker: worker, assembler: assembler, stats: preprocess, plan: plan)
+                    inFlight.release(chunk.payloadBytes)
                     if job.failed { abortAll() }
                 }
             }
@@ -158,20 +150,39 @@ struct StreamingStrategy {
     }
 }
 
-/// How the memory budget is spent: pooled batches (input + logits) and the queue of raw chunks.
+/// How the memory budget (`--max-memory`) is spent: a quarter on input chunks in flight between the reader
+/// and the workers, the rest (at most) on pooled batches (model input + logits).
 struct MemoryPlan {
     let batches: Int
     let chunkRows: Int
     let chunkQueueCapacity: Int
+    /// Bytes of input chunks in flight at once.
+    let inputBytes: Int
+    /// The largest single chunk the reader may produce: a third of `inputBytes`, because reading a row group
+    /// of encoded images briefly holds its compressed and decompressed pages beside the chunk.
+    let maxChunkBytes: Int
+
+    /// The smallest budget a run accepts.
+    static let minimumBytes: Int64 = 64 << 20
+
+    init(configuration c: RunConfiguration) {
+        let budget = max(c.maxMemory, Self.minimumBytes)
+        inputBytes = Int(clamping: budget / 4)
+        maxChunkBytes = inputBytes / 3
+        chunkRows = 32
+        chunkQueueCapacity = 4
+        batches = 2
+    }
 
     init(configuration c: RunConfiguration, inputElements: Int, classCount: Int, inferring: Int) {
+        let input = MemoryPlan(configuration: c)
         let batchBytes = Batch.bytes(capacity: c.batchSize, inputElements: inputElements, classCount: classCount)
-        let budget = max(c.maxMemory, 64 << 20)
+        let budget = max(c.maxMemory, Self.minimumBytes)
         // A batch filling, one per model copy inferring, one postprocessing, when they fit in half the budget.
         batches = Int(max(2, min(Int64(2 + inferring), (budget / 2) / max(batchBytes, 1))))
-        chunkRows = 32
-        // Raw chunks are at most 32 rows of the largest images we expect (256×256×3 bytes; JPEGs are smaller).
-        let chunkBytes = Int64(chunkRows) * 256 * 256 * 3
-        chunkQueueCapacity = Int(max(2, min(16, (budget / 4) / chunkBytes)))
+        chunkRows = input.chunkRows
+        chunkQueueCapacity = input.chunkQueueCapacity
+        inputBytes = input.inputBytes
+        maxChunkBytes = input.maxChunkBytes
     }
 }

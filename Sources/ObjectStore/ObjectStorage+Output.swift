@@ -1,0 +1,21 @@
+import Foundation
+
+extension ObjectStorage {
+    /// Deletes the file or object `url`; deleting what does not exist is not an error.
+    public func delete(_ url: String) throws {
+        let (store, key) = try store(for: url)
+        try store.delete(key: key)
+    }
+
+    /// The names of the files or objects directly under the directory or prefix `url` (no hidden ones);
+    /// empty when it does not exist yet.
+    public func names(under url: String) throws -> Set<String> {
+        let (store, key) = try store(for: url)
+        let prefix = key.isEmpty || key.hasSuffix("/") ? key : key + "/"
+        do {
+            return Set(try store.list(prefix: prefix, recursive: false).objects.map { ($0.key as NSString).lastPathComponent })
+        } catch let error as ObjectStoreError where error.kind == .notFound && error.code != "NoSuchBucket" {
+            return []
+        }
+    }
+}
