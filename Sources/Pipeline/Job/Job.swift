@@ -95,6 +95,7 @@ public final class Job: @unchecked Sendable {
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
         report.jobParts = job.count
         report.jobPartsMissing = missing
+        report.imagesFailedEarlier = try earlierErrorRows(skipped: all.filter { committedBefore.contains(PartWriter.partFileName($0)) })
         // _SUCCESS means every part of the whole job (every shard) is committed, and this run lost nothing.
         if report.unitsFailed.isEmpty && missing == 0 {
             report.jobComplete = true
@@ -172,6 +173,16 @@ public final class Job: @unchecked Sendable {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.contains(".sluice-tmp-") {
                 try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
             }
+        }
+    }
+
+    /// Error rows that earlier runs wrote for the parts this run skipped: a rerun reports them too.
+    private func earlierErrorRows(skipped: [InputUnit]) throws -> Int {
+        guard !skipped.isEmpty else { return 0 }
+        let errorParts = try storage.names(under: writer.url(PartWriter.errorsDirectory))
+        return try skipped.filter { errorParts.contains(PartWriter.partFileName($0)) }.reduce(0) { total, unit in
+            let url = writer.url(PartWriter.errorsDirectory + "/" + PartWriter.partFileName(unit))
+            return total + Int(clamping: try ParquetFileReader(source: try storage.openSource(url)).numRows)
         }
     }
 

@@ -23,14 +23,18 @@ public struct JobReport: Sendable, Codable {
     public var jobPartsMissing = 0
     /// Every part of the job is committed and this run lost nothing: `_SUCCESS` was written.
     public var jobComplete = false
+    /// Error rows of the parts this run skipped, written by earlier runs.
+    public var imagesFailedEarlier = 0
 
-    public var succeeded: Bool { unitsFailed.isEmpty && imagesFailed == 0 }
+    /// Nothing failed, in this run or in the earlier runs whose parts it kept.
+    public var succeeded: Bool { unitsFailed.isEmpty && imagesFailed == 0 && imagesFailedEarlier == 0 }
 
     public func render() -> String {
         var lines: [String] = []
         lines.append("strategy \(strategy): \(images) images in \(format(seconds)) s = \(format(imagesPerSecond)) images/s"
                      + (imagesFailed > 0 ? ", \(imagesFailed) failed" : ""))
         lines.append("units: \(units) processed, \(unitsSkipped) already committed (skipped), \(unitsFailed.count) failed")
+        if imagesFailedEarlier > 0 { lines.append("earlier runs: \(imagesFailedEarlier) images failed in the parts skipped (see _errors/)") }
         lines.append(jobComplete ? "job: complete, all \(jobParts) parts committed (_SUCCESS written)"
                      : "job: incomplete, \(jobParts - jobPartsMissing) of \(jobParts) parts committed (no _SUCCESS)")
         for (unit, reason) in unitsFailed.sorted(by: { $0.key < $1.key }) { lines.append("  failed: \(unit): \(reason)") }
