@@ -19,3 +19,22 @@ extension ObjectStorage {
         }
     }
 }
+
+extension ObjectStorage {
+    /// Deletes everything under the directory or prefix `url` (a scratch area), and a local directory itself.
+    public func removeTree(_ url: String) throws {
+        let parsed = try ObjectURL(parsing: url)
+        if case .local(let path) = parsed {
+            guard FileManager.default.fileExists(atPath: path) else { return }
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw ObjectStoreError(.io, operation: "delete", object: path, message: error.localizedDescription)
+            }
+            return
+        }
+        let (store, key) = try store(for: parsed)
+        let prefix = key.isEmpty || key.hasSuffix("/") ? key : key + "/"
+        for object in try store.list(prefix: prefix, recursive: true).objects { try store.delete(key: object.key) }
+    }
+}

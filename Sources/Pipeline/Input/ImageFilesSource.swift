@@ -17,14 +17,16 @@ extension ParquetRecordSource: RecordSource {}
 final class ImageFilesSource: RecordSource {
     let paths: [String]
     let unitIndex: Int
+    let displayName: String
     /// Larger files are error rows, not read.
     let maxFileBytes: Int
     private var next = 0
     var declaredRows: Int { paths.count }
     var rowsRead: Int { next }
 
-    init(paths: [String], unitIndex: Int, maxFileBytes: Int) {
+    init(paths: [String], unitIndex: Int, displayName: String, maxFileBytes: Int) {
         self.paths = paths
+        self.displayName = displayName
         self.unitIndex = unitIndex
         self.maxFileBytes = maxFileBytes
     }
@@ -47,7 +49,7 @@ final class ImageFilesSource: RecordSource {
             }
         }
         defer { next = range.upperBound }
-        return RecordChunk(unit: unitIndex, firstRow: range.lowerBound, rowCount: range.count,
+        return RecordChunk(unit: unitIndex, displayName: displayName, firstRow: range.lowerBound, rowCount: range.count,
                            ids: paths[range].map { ($0 as NSString).lastPathComponent }, valid: valid,
                            problems: problems, payloads: .encoded(values))
     }
@@ -81,6 +83,6 @@ func openSource(_ unit: InputUnit, index: Int, configuration: RunConfiguration, 
         return try ParquetRecordSource(source: try storage.openSource(path), unitIndex: index, imageColumn: configuration.imageColumn,
                                        idColumn: configuration.idColumn, maxChunkBytes: maxChunkBytes)
     case let .images(paths):
-        return ImageFilesSource(paths: paths, unitIndex: index, maxFileBytes: maxChunkBytes)
+        return ImageFilesSource(paths: paths, unitIndex: index, displayName: unit.displayName, maxFileBytes: maxChunkBytes)
     }
 }

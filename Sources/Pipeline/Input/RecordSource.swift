@@ -13,6 +13,8 @@ public struct RecordChunk: @unchecked Sendable {
     }
 
     public var unit: Int
+    /// The unit's name in error rows and messages.
+    public var displayName: String
     public var firstRow: Int
     public var rowCount: Int
     public var ids: [String]
@@ -156,7 +158,7 @@ final class ParquetRecordSource {
             }
             nextRow = batch.firstRow + batch.rowCount
             rowsRead = nextRow
-            return RecordChunk(unit: unitIndex, firstRow: batch.firstRow, rowCount: batch.rowCount, ids: ids,
+            return RecordChunk(unit: unitIndex, displayName: displayName, firstRow: batch.firstRow, rowCount: batch.rowCount, ids: ids,
                                valid: batch.validity, problems: problems, payloads: .pixels(bytes: Array(batch.bytes), shape: shape))
         case let .encoded(_, leaf):
             guard nextGroup < reader.rowGroupCount else { return nil }
@@ -201,7 +203,7 @@ final class ParquetRecordSource {
                 nextRow += rows
                 rowsRead = nextRow
             }
-            return RecordChunk(unit: unitIndex, firstRow: nextRow, rowCount: rows, ids: ids, valid: valid,
+            return RecordChunk(unit: unitIndex, displayName: displayName, firstRow: nextRow, rowCount: rows, ids: ids, valid: valid,
                                problems: problems, payloads: .encoded(perRow))
         }
     }

@@ -37,21 +37,9 @@ struct StreamingStrategy {
             done.abort()
             assembler.abort()
         }
+        let threads = StageThreads()
 
-        var threads: [Thread] = []
-        let finished = DispatchGroup()
-        func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-            finished.enter()
-            let thread = Thread {
-                body()
-                finished.leave()
-            }
-            thread.name = name
-            thread.stackSize = 8 << 20
-            threads.append(thread)
-        }
-
-        spawn("read") {
+        threads.spawn("read") {
             read.threadStarted()
             for planned in plan where !job.failed {
                 job.readUnit(planned, targetRows: memory.chunkRows, stats: read) { chunk in
@@ -63,20 +51,24 @@ struct StreamingStrategy {
         }
 
         let workersDone = DispatchGroup()
+        let preprocessor = PreprocessOperator(job: job, stats: preprocess)
         for w in 0..<workers {
-            workersDone.enter()
-            spawn("preprocess-\(w)") {
-                defer { workersDone.leave() }
+            threads.spawn("preprocess-\(w)", group: workersDone) {
                 preprocess.threadStarted()
-                let worker = job.preprocessor.makeWorker()
+                let worker = preprocessor.makeWorker()
                 while let chunk = preprocess.waitedForInput({ chunks.pop() }) {
-                    preprocessChunk(chunk, worker: worker, assembler: assembler, stats: preprocess, plan: plan)
+                    for i in 0..<chunk.rowCount {
+                        guard var record = preprocessor.record(chunk, i) else { continue }
+                        guard let (batch, slot) = assembler.acquire() else { break }
+                        preprocessor.fill(batch.input(slot), from: chunk, i, record: &record, worker: worker)
+                        assembler.finish(batch, slot: slot, record)
+                    }
                     inFlight.release(chunk.payloadBytes)
                     if job.failed { abortAll() }
                 }
             }
         }
-        spawn("close-batches") {
+        threads.spawn("close-batches") {
             workersDone.wait()
             assembler.flush()
             ready.close()
@@ -84,69 +76,38 @@ struct StreamingStrategy {
 
         let inferenceDone = DispatchGroup()
         for r in 0..<replicas.count {
-            inferenceDone.enter()
-            spawn("infer-\(r)") {
-                defer { inferenceDone.leave() }
+            threads.spawn("infer-\(r)", group: inferenceDone) {
                 infer.threadStarted()
                 do {
                     let copy = r == 0 ? model : try job.modelFactory.makeModel(batchSize: c.batchSize, threads: replicas.threadsEach)
+                    let inferrer = InferOperator(model: copy, stats: infer)
                     while let batch = infer.waitedForInput({ ready.pop() }) {
-                        try infer.measure(items: batch.count) {
-                            try copy.classify(UnsafeBufferPointer(batch.inputs), count: batch.count, logits: batch.logits)
-                        }
+                        try inferrer.infer(batch)
                         guard infer.waitedForOutput({ done.push(batch) }) else { return }
                     }
                 } catch {
-                    job.abort(PipelineError.inference("\(error)"))
+                    job.abort(error as? PipelineError ?? PipelineError.inference("\(error)"))
                     abortAll()
                 }
             }
         }
-        spawn("close-inferred") {
+        threads.spawn("close-inferred") {
             inferenceDone.wait()
             done.close()
         }
 
-        spawn("postprocess") {
+        let postprocessor = PostprocessOperator(job: job, stats: write)
+        threads.spawn("postprocess") {
             write.threadStarted()
             while let batch = write.waitedForInput({ done.pop() }) {
-                write.measure(items: batch.count) {
-                    for slot in 0..<batch.count where batch.slots[slot].ok {
-                        let record = batch.slots[slot]
-                        job.recordPrediction(unit: record.unit, row: record.row, id: record.id, logits: batch.logits(slot))
-                    }
-                }
+                postprocessor.record(batch)
                 assembler.recycle(batch)
                 if job.failed { abortAll() }
             }
         }
 
-        threads.forEach { $0.start() }
-        finished.wait()
+        threads.run()
         return ([read, preprocess, infer, write], [chunks.snapshot, ready.snapshot, done.snapshot])
-    }
-
-    private func preprocessChunk(_ chunk: RecordChunk, worker: any PreprocessWorker, assembler: BatchAssembler,
-                                 stats: StageStats, plan: [PlannedUnit]) {
-        let name = plan.first { $0.index == chunk.unit }?.unit.displayName ?? "?"
-        for i in 0..<chunk.rowCount {
-            let row = chunk.firstRow + i
-            guard chunk.valid[i] else {
-                job.recordFailed(unit: chunk.unit, row: row, id: chunk.ids[i], reason: chunk.problems[i] ?? "unusable record", displayName: name)
-                continue
-            }
-            guard let (batch, slot) = assembler.acquire() else { return }
-            var record = Batch.Slot(unit: chunk.unit, row: row, id: chunk.ids[i], ok: true)
-            stats.measure(items: 1) {
-                do {
-                    try chunk.withPayload(i) { try worker.preprocess($0, into: batch.input(slot)) }
-                } catch {
-                    record.ok = false
-                    job.recordFailed(unit: chunk.unit, row: row, id: chunk.ids[i], reason: "\(error)", displayName: name)
-                }
-            }
-            assembler.finish(batch, slot: slot, record)
-        }
     }
 }
 
