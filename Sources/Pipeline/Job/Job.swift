@@ -59,6 +59,8 @@ public final class Job: @unchecked Sendable {
             }
         }
 
+        if !plan.isEmpty { try chooseModelLayout() }
+
         let progress = c.progress ? ProgressPrinter { [tracker] in tracker.progress } : nil
         progress?.start(label: c.strategy.rawValue)
         var stages: [StageStats] = []
@@ -93,6 +95,8 @@ public final class Job: @unchecked Sendable {
             cpuUtilisation: seconds > 0 ? cpu / seconds / Double(ProcessInfo.processInfo.activeProcessorCount) : 0,
             peakRSSBytes: peakRSSBytes(), bytesRead: bytesRead, bytesWritten: failureLock.withLock { bytesWritten },
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
+        report.modelLayout = plan.isEmpty ? "" : modelLayout.description
+        report.modelLayoutMeasured = layoutMeasurements
         report.jobParts = job.count
         report.jobPartsMissing = missing
         report.imagesFailedEarlier = try earlierErrorRows(skipped: all.filter { committedBefore.contains(PartWriter.partFileName($0)) })
@@ -156,14 +160,33 @@ public final class Job: @unchecked Sendable {
         return (configuration.workers ?? max(1, cores / 4), configuration.modelThreads ?? cores)
     }
 
-    /// Model copies for `streaming`, and the threads of each. With copies on a share of the threads each, a
-    /// thread that another stage preempts delays only its own copy, not a whole parallel region. Measured
-    /// on 2 cores (ResNet-50 fp32, 2,000 images, 4 runs each): 59.8 images/s median with two copies on one
-    /// thread each, 57.4 with one on both, but peak RSS 1.2 GiB instead of 0.8; so one by default.
-    var modelReplicas: (count: Int, threadsEach: Int) {
+    /// The model layout of this run: from `--model-replicas`/`--model-threads` when given, else measured
+    /// (`ModelLayoutTuner`, cached per machine and model), else one copy on every model thread.
+    private(set) var modelLayout = ModelLayout(copies: 1, threadsEach: 1)
+    private var prebuiltModels: [Int: any ClassifierModel] = [:]
+    private(set) var layoutMeasurements: [String: Double] = [:]
+
+    private func chooseModelLayout() throws {
         let threads = threadBudget.model
-        let count = max(1, min(configuration.modelReplicas ?? 1, threads))
-        return (count, max(1, threads / count))
+        if let replicas = configuration.modelReplicas {
+            let copies = min(replicas, threads)
+            modelLayout = ModelLayout(copies: copies, threadsEach: max(1, threads / copies))
+        } else if configuration.modelThreads != nil || !configuration.tuneModelLayout {
+            modelLayout = ModelLayout(copies: 1, threadsEach: threads)
+        } else {
+            let tuner = ModelLayoutTuner(factory: modelFactory, batchSize: configuration.batchSize, threads: threads,
+                                         cache: configuration.layoutCache.map { ModelLayoutCache(path: $0) } ?? ModelLayoutCache.standard())
+            let result = try tuner.choose()
+            modelLayout = result.layout
+            layoutMeasurements = Dictionary(result.measured.map { ($0.layout.description, $0.imagesPerSecond) }, uniquingKeysWith: max)
+            failureLock.withLock { prebuiltModels = Dictionary(uniqueKeysWithValues: result.models.enumerated().map { ($0.offset, $0.element) }) }
+        }
+    }
+
+    /// Model copy `index` of the layout: the one tuning built, else a new one.
+    func model(copy index: Int) throws -> any ClassifierModel {
+        if let prebuilt = failureLock.withLock({ prebuiltModels.removeValue(forKey: index) }) { return prebuilt }
+        return try modelFactory.makeModel(batchSize: configuration.batchSize, threads: modelLayout.threadsEach)
     }
 
     /// Parts a killed run left half-written (never visible under their final names) are deleted.

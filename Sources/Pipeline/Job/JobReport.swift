@@ -18,6 +18,9 @@ public struct JobReport: Sendable, Codable {
     public var stages: [StageStats.Snapshot]
     public var queues: [QueueSnapshot]
     public var phases: [String: Double] = [:]
+    /// How the model ran ("2 copies × 1 thread"), and what tuning measured for each layout (images/s).
+    public var modelLayout = ""
+    public var modelLayoutMeasured: [String: Double] = [:]
     /// Parts of the whole job (every shard), and how many are not committed yet.
     public var jobParts = 0
     public var jobPartsMissing = 0
@@ -38,6 +41,10 @@ public struct JobReport: Sendable, Codable {
         lines.append(jobComplete ? "job: complete, all \(jobParts) parts committed (_SUCCESS written)"
                      : "job: incomplete, \(jobParts - jobPartsMissing) of \(jobParts) parts committed (no _SUCCESS)")
         for (unit, reason) in unitsFailed.sorted(by: { $0.key < $1.key }) { lines.append("  failed: \(unit): \(reason)") }
+        if !modelLayout.isEmpty {
+            let measured = modelLayoutMeasured.sorted { $0.key < $1.key }.map { "\($0.key): \(format($0.value)) images/s" }
+            lines.append("model: \(modelLayout)" + (measured.isEmpty ? "" : " (measured at start-up: \(measured.joined(separator: ", ")))"))
+        }
         for (phase, seconds) in phases.sorted(by: { $0.key < $1.key }) { lines.append("phase \(phase): \(format(seconds)) s") }
         lines.append("stage          threads    items   wall s   busy s    cpu s   items/s  blocked in s  blocked out s")
         for stage in stages {

@@ -33,6 +33,10 @@ public struct RunConfiguration: Sendable {
     public var modelThreads: Int?
     /// `streaming`: copies of the model inferring side by side, sharing `modelThreads`; nil: one.
     public var modelReplicas: Int?
+    /// Without `modelReplicas`/`modelThreads`: measure the model layouts at start-up and keep the fastest.
+    public var tuneModelLayout = true
+    /// Where tuning answers are kept (nil: `ModelLayoutCache.standard()`).
+    public var layoutCache: String?
     /// Shard `index` of `count`: this process handles every count-th input unit.
     public var shard: (index: Int, count: Int) = (0, 1)
     /// Where `staged` keeps its intermediate tensors (default: `<output>/_staging`).

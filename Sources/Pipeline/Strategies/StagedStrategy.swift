@@ -40,45 +40,68 @@ struct StagedStrategy {
         let phase1 = Date().timeIntervalSince(phase1Start)
         if job.failed { return ([read, preprocess, stage], ["1 preprocess": phase1]) }
 
-        // Phase 2: read the staged tensors back and infer.
+        // Phase 2: read the staged tensors back and infer, one staged unit at a time per model copy.
         let phase2Start = Date()
-        let model = try job.modelFactory.makeModel(batchSize: c.batchSize, threads: job.threadBudget.model)
-        guard model.inputElements == shape.reduce(1, *) else {
-            throw PipelineError.configuration("the model takes \(model.inputShape), preprocessing made \(shape)")
+        let first = try job.model(copy: 0)
+        guard first.inputElements == shape.reduce(1, *) else {
+            throw PipelineError.configuration("the model takes \(first.inputShape), preprocessing made \(shape)")
         }
-        job.tracker.setClassCount(model.classCount)
-        [reload, infer].forEach { $0.threadStarted() }
-        let inferrer = InferOperator(model: model, stats: infer)
-        let postprocessor = PostprocessOperator(job: job, stats: StageStats(name: "postprocess"))
-        let batch = Batch(capacity: c.batchSize, inputElements: model.inputElements, classCount: model.classCount)
-        for (planned, url, records) in staged.all where !job.failed && records.contains(where: \.ok) {
-            do {
-                let tensors = try TensorColumnReader(file: try ParquetFileReader(source: try job.storage.openSource(url)),
-                                                     column: "input", shape: shape, element: .float32)
-                while let chunk = try reload.measure(items: 0, { try tensors.next(targetRows: c.batchSize) }) {
-                    reload.measure(items: chunk.rowCount) {}
-                    let values = chunk.bytes.bindMemory(to: Float.self)
-                    var first = 0
-                    while first < chunk.rowCount {
-                        let count = min(c.batchSize, chunk.rowCount - first)
-                        batch.reset()
-                        batch.assigned = count
-                        _ = UnsafeMutableBufferPointer(rebasing: batch.inputs[0..<(count * batch.inputElements)])
-                            .initialize(from: values[((first) * batch.inputElements)..<((first + count) * batch.inputElements)])
-                        for i in 0..<count { batch.slots[i] = records[chunk.firstRow + first + i] }
-                        try inferrer.infer(batch)
-                        postprocessor.record(batch)
-                        first += count
+        job.tracker.setClassCount(first.classCount)
+        let pending = BoundedQueue<StagedUnits.Entry>(name: "staged", capacity: max(plan.count, 1))
+        staged.all.filter { $0.records.contains(where: \.ok) }.forEach { pending.push($0) }
+        pending.close()
+        let inferThreads = StageThreads()
+        for copy in 0..<job.modelLayout.copies {
+            nonisolated(unsafe) let prebuilt = copy == 0 ? first : nil
+            inferThreads.spawn("infer-\(copy)") {
+                [reload, infer].forEach { $0.threadStarted() }
+                do {
+                    let inferrer = InferOperator(model: try prebuilt ?? job.model(copy: copy), stats: infer)
+                    while let entry = pending.pop(), !job.failed {
+                        try inferStaged(entry, shape: shape, inferrer: inferrer, reload: reload)
                     }
+                } catch {
+                    job.abort(error as? PipelineError ?? PipelineError.inference("\(error)"))
                 }
-            } catch let error as PipelineError {
-                throw error
-            } catch {
-                job.unitFailed(planned, error)
             }
         }
+        inferThreads.run()
         let phase2 = Date().timeIntervalSince(phase2Start)
         return ([read, preprocess, stage, reload, infer], ["1 preprocess": phase1, "2 infer": phase2])
+    }
+
+    /// Reads one staged unit back in batches and infers it. A staged file that cannot be read fails its unit;
+    /// a model failure is fatal (thrown).
+    private func inferStaged(_ entry: StagedUnits.Entry, shape: [Int], inferrer: InferOperator, reload: StageStats) throws {
+        let batchSize = job.configuration.batchSize
+        let model = inferrer.model
+        let batch = Batch(capacity: batchSize, inputElements: model.inputElements, classCount: model.classCount)
+        let postprocessor = PostprocessOperator(job: job, stats: StageStats(name: "postprocess"))
+        do {
+            let tensors = try TensorColumnReader(file: try ParquetFileReader(source: try job.storage.openSource(entry.url)),
+                                                 column: "input", shape: shape, element: .float32)
+            while let chunk = try reload.measure(items: 0, { try tensors.next(targetRows: batchSize) }) {
+                reload.measure(items: chunk.rowCount) {}
+                let values = chunk.bytes.bindMemory(to: Float.self)
+                var first = 0
+                while first < chunk.rowCount {
+                    let count = min(batchSize, chunk.rowCount - first)
+                    batch.reset()
+                    batch.assigned = count
+                    let elements = batch.inputElements
+                    _ = UnsafeMutableBufferPointer(rebasing: batch.inputs[0..<(count * elements)])
+                        .initialize(from: values[(first * elements)..<((first + count) * elements)])
+                    for i in 0..<count { batch.slots[i] = entry.records[chunk.firstRow + first + i] }
+                    try inferrer.infer(batch)
+                    postprocessor.record(batch)
+                    first += count
+                }
+            }
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            job.unitFailed(entry.planned, error)
+        }
     }
 
     /// Preprocesses one unit into a staged file of float32 tensors (a failed row is stored as zeros and
@@ -125,14 +148,20 @@ struct StagedStrategy {
 
 /// Units staged by phase 1, in plan order, with every row's record (id, and whether it preprocessed).
 final class StagedUnits: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [(planned: PlannedUnit, url: String, records: [Batch.Slot])] = []
-
-    func add(_ planned: PlannedUnit, url: String, records: [Batch.Slot]) {
-        lock.withLock { entries.append((planned, url, records)) }
+    struct Entry {
+        var planned: PlannedUnit
+        var url: String
+        var records: [Batch.Slot]
     }
 
-    var all: [(planned: PlannedUnit, url: String, records: [Batch.Slot])] {
+    private let lock = NSLock()
+    private var entries: [Entry] = []
+
+    func add(_ planned: PlannedUnit, url: String, records: [Batch.Slot]) {
+        lock.withLock { entries.append(Entry(planned: planned, url: url, records: records)) }
+    }
+
+    var all: [Entry] {
         lock.withLock { entries.sorted { $0.planned.index < $1.planned.index } }
     }
 }

@@ -11,16 +11,16 @@ struct StreamingStrategy {
     func run(_ plan: [PlannedUnit]) throws -> ([StageStats], [QueueSnapshot]) {
         let c = job.configuration
         let workers = job.threadBudget.workers
-        let replicas = job.modelReplicas
-        // The first copy, compiled here so that a bad model fails before any thread starts; used by the first
-        // inference thread only. The others are compiled on their own threads, at the same time.
-        nonisolated(unsafe) let model = try job.modelFactory.makeModel(batchSize: c.batchSize, threads: replicas.threadsEach)
+        let layout = job.modelLayout
+        // The first copy, built here so that a bad model fails before any thread starts; used by the first
+        // inference thread only. The others are built on their own threads, at the same time.
+        nonisolated(unsafe) let model = try job.model(copy: 0)
         job.tracker.setClassCount(model.classCount)
         guard model.inputElements == job.preprocessor.outputShape.reduce(1, *) else {
             throw PipelineError.configuration("the model takes \(model.inputShape), preprocessing makes \(job.preprocessor.outputShape)")
         }
         let memory = MemoryPlan(configuration: c, inputElements: model.inputElements, classCount: model.classCount,
-                                inferring: replicas.count)
+                                inferring: layout.copies)
 
         let read = StageStats(name: "read"), preprocess = StageStats(name: "preprocess")
         let infer = StageStats(name: "infer"), write = StageStats(name: "postprocess")
@@ -75,11 +75,11 @@ struct StreamingStrategy {
         }
 
         let inferenceDone = DispatchGroup()
-        for r in 0..<replicas.count {
+        for r in 0..<layout.copies {
             threads.spawn("infer-\(r)", group: inferenceDone) {
                 infer.threadStarted()
                 do {
-                    let copy = r == 0 ? model : try job.modelFactory.makeModel(batchSize: c.batchSize, threads: replicas.threadsEach)
+                    let copy = r == 0 ? model : try job.model(copy: r)
                     let inferrer = InferOperator(model: copy, stats: infer)
                     while let batch = infer.waitedForInput({ ready.pop() }) {
                         try inferrer.infer(batch)
