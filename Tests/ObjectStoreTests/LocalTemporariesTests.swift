@@ -40,21 +40,22 @@ struct LocalTemporariesTests {
     @Test func onlyTemporariesWhoseOwnerIsGoneAreRemoved() throws {
         let directory = try TestPaths.temporaryDirectory("tmp-clean")
         let host = LocalTemporaries.currentHost
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["60"]
-        try sleeper.run()
-        defer { sleeper.terminate() }
+        // A process that has run and exited (and been reaped): its pid no longer exists.
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
 
         let day: TimeInterval = 24 * 3600
         let removed = [
-            "/.a.parquet.sluice-tmp-\(Self.deadPid)@\(host)-1f",          // this host, process gone
+            "/.a.parquet.sluice-tmp-\(Self.deadPid)@\(host)-1f",          // this host, no such process
+            "/.i.parquet.sluice-tmp-\(finished.processIdentifier)@\(host)-7e",  // this host, process exited
             "/_errors/.e.parquet.sluice-tmp-\(Self.deadPid)@\(host)-2e",  // below the folder too
             "/.b.parquet.sluice-tmp-77@other-host.example-3d",            // other host, two days old
             "/.c.parquet.sluice-tmp-4242-123456",                         // an older Sluice's name, two days old
         ]
         let kept = [
-            "/.d.parquet.sluice-tmp-\(sleeper.processIdentifier)@\(host)-4c",  // another live process of this host
+            "/.d.parquet.sluice-tmp-\(getppid())@\(host)-4c",                 // another live process of this host
             "/.f.parquet.sluice-tmp-\(getpid())@\(host)-5b",                   // this process
             "/.g.parquet.sluice-tmp-77@other-host.example-6a",                 // other host, fresh: may be live
             "/.h.parquet.sluice-tmp-4242-654321",                              // no owner, fresh
@@ -68,11 +69,8 @@ struct LocalTemporariesTests {
         #expect(result == removed.map { directory + $0 }.sorted())
         for name in removed { #expect(!FileManager.default.fileExists(atPath: directory + name), "\(name)") }
         for name in kept { #expect(FileManager.default.fileExists(atPath: directory + name), "\(name)") }
-
-        // Once its process is gone, a same-host temporary goes at once, whatever its age.
-        sleeper.terminate()
-        sleeper.waitUntilExit()
-        #expect(try LocalTemporaries.removeAbandoned(in: directory) == [directory + kept[0]])
+        // Another clean-up finds nothing more: the live ones stay.
+        #expect(try LocalTemporaries.removeAbandoned(in: directory) == [])
     }
 
     @Test func s3AndMissingFoldersHaveNothingToRemove() throws {

@@ -64,7 +64,8 @@ extension S3Client {
             listing.pages += 1
             token = page.nextToken
             guard let next = token else { break }
-            guard seenTokens.insert(next).inserted else {
+            // Digests, not tokens: a server sending huge fresh tokens must not make this set grow by them.
+            guard seenTokens.insert(SigV4Signer.hexSHA256(Array(next.utf8))).inserted else {
                 throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
                                        message: "page \(listing.pages) repeats the continuation token '\(next.prefix(64))' of an earlier page: the server is listing in a loop")
             }
