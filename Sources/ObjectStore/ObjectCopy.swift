@@ -38,9 +38,18 @@ public struct ObjectCopy {
             var base = sourceKey
             if !base.isEmpty, !base.hasSuffix("/") { base += "/" }
             // Every key is checked before anything is copied: one hostile key refuses the whole copy.
+            var sources: [String: String] = [:]  // target → the key copied there
             for object in objects {
                 let relative = try ObjectKeyPath.relativePath(of: object.key, below: base, destination: destination)
-                pairs.append((object, try Self.target(destinationURL, relative, key: object.key, destination: destination)))
+                let target = try Self.target(destinationURL, relative, key: object.key, destination: destination)
+                if let other = sources.updateValue(object.key, forKey: target.description) {
+                    guard other == object.key else {
+                        throw ObjectStoreError(.invalidArgument, operation: "copy", object: object.key,
+                                               message: "this key and '\(other)' would both be copied to \(target); nothing was copied")
+                    }
+                    continue  // the same key listed twice
+                }
+                pairs.append((object, target))
             }
         } else {
             let info = try sourceStore.info(key: sourceKey)

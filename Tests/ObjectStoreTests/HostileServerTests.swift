@@ -104,6 +104,25 @@ struct HostileServerTests {
         }
     }
 
+    @Test func twoKeysForOneFileAreRefusedNotOverwritten() async throws {
+        try await onWorkerThread {
+            // `s3://b/p` lists `pq/x` as well; outside `p/`, it keeps only its last segment and meets `p/x`.
+            let proxy = try FaultProxy(upstream: "http://127.0.0.1:9") { _, _ in
+                .reply(200, Self.listing(keys: ["p/x", "pq/x"], truncated: false, token: nil))
+            }
+            defer { proxy.shutdown() }
+            let client = try Self.client(proxy.endpoint)
+            defer { client.shutdown() }
+            let destination = try TestPaths.temporaryDirectory("collide")
+            let error = #expect(throws: ObjectStoreError.self) {
+                try ObjectCopy(storage: ObjectStorage(client: client)).copy("s3://b/p", to: destination, recursive: true)
+            }
+            #expect(error?.object == "pq/x")
+            #expect(error?.message == "this key and 'p/x' would both be copied to \(destination)/x; nothing was copied")
+            #expect(proxy.snapshot.requests == 1)
+        }
+    }
+
     @Test func keyPathsAreCheckedByteByByte() throws {
         for bad in ["..", "../x", "a/../../x", "a/..", "/etc/passwd", "a//b", "./a", "a/.", "a/", "", "a\u{0}b", "../\u{301}x", "a/..\u{0}"] {
             let error = #expect(throws: ObjectStoreError.self, "\(bad.debugDescription)") {
