@@ -37,19 +37,35 @@ public struct ObjectCopy {
             }
             var base = sourceKey
             if !base.isEmpty, !base.hasSuffix("/") { base += "/" }
+            // Every key is checked before anything is copied: one hostile key refuses the whole copy.
+            var sources: [String: String] = [:]  // target → the key copied there
             for object in objects {
-                let relative = object.key.hasPrefix(base) ? String(object.key.dropFirst(base.count)) : ObjectURL.local(path: object.key).lastComponent
-                pairs.append((object, destinationURL.appending(relative)))
+                let relative = try ObjectKeyPath.relativePath(of: object.key, below: base, destination: destination)
+                let target = try Self.target(destinationURL, relative, key: object.key, destination: destination)
+                if let other = sources.updateValue(object.key, forKey: target.description) {
+                    guard other == object.key else {
+                        throw ObjectStoreError(.invalidArgument, operation: "copy", object: object.key,
+                                               message: "this key and '\(other)' would both be copied to \(target); nothing was copied")
+                    }
+                    continue  // the same key listed twice
+                }
+                pairs.append((object, target))
             }
         } else {
             let info = try sourceStore.info(key: sourceKey)
             var target = destinationURL
             var isDirectory: ObjCBool = false
+            let intoDirectory: Bool
             if destinationURL.looksLikeDirectory {
-                target = destinationURL.appending(sourceURL.lastComponent)
-            } else if case .local(let path) = destinationURL, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-                      isDirectory.boolValue {
-                target = destinationURL.appending(sourceURL.lastComponent)
+                intoDirectory = true
+            } else if case .local(let path) = destinationURL {
+                intoDirectory = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            } else {
+                intoDirectory = false
+            }
+            if intoDirectory {
+                let name = try ObjectKeyPath.checkedRelativePath(sourceURL.lastComponent, key: source, destination: destination)
+                target = try Self.target(destinationURL, name, key: source, destination: destination)
             }
             pairs.append((info, target))
         }
@@ -61,6 +77,21 @@ public struct ObjectCopy {
         }
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// `destination` + `relative` (already checked segment by segment); for a local destination, also
+    /// normalised and compared, so that a path that still got out is refused rather than written.
+    private static func target(_ destinationURL: ObjectURL, _ relative: String, key: String, destination: String) throws -> ObjectURL {
+        let target = destinationURL.appending(relative)
+        guard case .local(let root) = destinationURL, case .local(let path) = target else { return target }
+        var rootPath = URL(fileURLWithPath: root).standardized.path
+        if !rootPath.hasSuffix("/") { rootPath += "/" }
+        let normalised = URL(fileURLWithPath: path).standardized.path
+        guard normalised.utf8.starts(with: rootPath.utf8), normalised.utf8.count > rootPath.utf8.count else {
+            throw ObjectStoreError(.invalidArgument, operation: "copy", object: key,
+                                   message: "the key cannot be copied under \(destination): it resolves to \(normalised), outside it")
+        }
+        return target
     }
 
     private func copyOne(_ object: ObjectInfo, to target: ObjectURL) throws -> Int64 {

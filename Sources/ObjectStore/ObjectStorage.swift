@@ -169,6 +169,20 @@ public final class ObjectStorage: Sendable {
         return try store.writer(key: key)
     }
 
+    /// Removes the temporaries that killed writers left in the local directory `url` and below it, and
+    /// returns their paths: those of processes of this host that no longer exist, and those of other hosts
+    /// (or without an owner in their name) last written more than `age` seconds ago. Temporaries of live
+    /// writers (other shards writing to the same folder) are kept. S3 has none (an unfinished multipart
+    /// upload is never visible), so an S3 URL removes nothing.
+    @discardableResult
+    public func removeAbandonedTemporaries(under url: String, olderThan age: TimeInterval = LocalTemporaries.defaultAbandonAge) throws -> [String] {
+        guard case .local(let path) = try ObjectURL(parsing: url) else { return [] }
+        return try LocalTemporaries.removeAbandoned(in: path, recursive: true, olderThan: age)
+    }
+
+    /// Whether `name` (a file name or a path) is the temporary of a local write in progress or abandoned.
+    public static func isTemporaryName(_ name: String) -> Bool { LocalTemporaries.isTemporaryName(name) }
+
     public func exists(_ url: String) throws -> Bool {
         let (store, key) = try store(for: url)
         return try store.exists(key: key)

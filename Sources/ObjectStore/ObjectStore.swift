@@ -103,7 +103,12 @@ public struct LocalFileStore: ObjectStore {
         }
         var objects: [ObjectInfo] = []
         var directories: [String] = []
+        // Symbolic links to directories are followed, but a directory is walked once: a link to an
+        // ancestor must not make the walk go round until paths grow too long.
+        var walked: Set<[UInt64]> = []
         func walk(_ directory: String) throws {
+            var info = stat()
+            if stat(directory, &info) == 0, !walked.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted { return }
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()

@@ -16,6 +16,9 @@ public struct ObjectStoreError: Error, CustomStringConvertible, Sendable, Equata
         case requestFailed
         /// The server kept failing (5xx, throttling) or the network did, past the retry budget.
         case unavailable
+        /// The endpoint could not be reached at all (connection refused, no route, unknown host, connect
+        /// timeout), after a few quick attempts.
+        case unreachable
         /// A response that does not say what S3 says it should (bad XML, wrong length, wrong range).
         case badResponse
         /// The object changed while it was being read (its ETag no longer matches: 412).

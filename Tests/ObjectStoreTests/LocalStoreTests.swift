@@ -94,11 +94,11 @@ struct XMLAndResponseTests {
           <!-- a comment --><Empty/>
         </ListBucketResult>
         """
-        let page = try S3Client.parseListPage(Array(body.utf8), bucket: "b", prefix: "d/")
-        #expect(page.listing.objects.map(\.key) == ["d/a b+c&.txt", "d/é"])
-        #expect(page.listing.objects.first?.etag == "\"abc\"")
-        #expect(page.listing.objects.map(\.size) == [12, 0])
-        #expect(page.listing.commonPrefixes == ["d/sub/"])
+        let page = try ListObjectsV2Page.parse(Array(body.utf8), bucket: "b", prefix: "d/")
+        #expect(page.objects.map(\.key) == ["d/a b+c&.txt", "d/é"])
+        #expect(page.objects.first?.etag == "\"abc\"")
+        #expect(page.objects.map(\.size) == [12, 0])
+        #expect(page.commonPrefixes == ["d/sub/"])
         #expect(page.nextToken == "tok&en==")
     }
 
@@ -106,7 +106,7 @@ struct XMLAndResponseTests {
         for text in ["", "<a>", "<a></b>", "<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>",
                      "<Error>&bogus;</Error>", String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100),
                      "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"] {
-            #expect(throws: (any Error).self, "\(text.prefix(40))") { _ = try S3Client.parseListPage(Array(text.utf8), bucket: "b", prefix: "") }
+            #expect(throws: (any Error).self, "\(text.prefix(40))") { _ = try ListObjectsV2Page.parse(Array(text.utf8), bucket: "b", prefix: "") }
         }
         #expect(S3ErrorBody(Array("not xml".utf8)).code == nil)
         let error = S3ErrorBody(Array("<Error><Code>NoSuchKey</Code><Message>gone</Message><RequestId>r1</RequestId><CanonicalRequest>secret-ish</CanonicalRequest></Error>".utf8))

@@ -8,8 +8,12 @@ import Darwin
 
 /// Writes a local file atomically: into a hidden temporary file next to the target (same directory, so
 /// same file system), flushed with fsync and renamed over the target by `close()`. `abort()`, a failure
-/// or dropping the writer unclosed removes the temporary file; the target is never half-written.
+/// or dropping the writer unclosed removes the temporary file; the target is never half-written. A killed
+/// process leaves its temporary behind: `LocalTemporaries.removeAbandoned` removes those whose owner is gone.
 public final class LocalObjectWriter: ObjectWriter {
+    /// Whether `name` (a file name or a path) is one of these writers' temporaries.
+    public static func isTemporaryName(_ name: String) -> Bool { LocalTemporaries.isTemporaryName(name) }
+
     public let name: String
     public let temporaryPath: String
     private var sink: LocalFileSink?
@@ -25,7 +29,7 @@ public final class LocalObjectWriter: ObjectWriter {
         } catch {
             throw ObjectStoreError(.io, operation: "create directory", object: directory, message: "\(error.localizedDescription)")
         }
-        temporaryPath = "\(directory)/.\(url.lastPathComponent).sluice-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        temporaryPath = "\(directory)/\(LocalTemporaries.temporaryName(for: url.lastPathComponent))"
         do {
             sink = try LocalFileSink(path: temporaryPath)
         } catch {

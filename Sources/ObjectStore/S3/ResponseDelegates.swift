@@ -15,6 +15,15 @@ struct TransientResponseError: Error, Sendable, CustomStringConvertible {
     var description: String
 }
 
+/// A body larger than the answer can legitimately be: another attempt would get the same, so not retried.
+struct ResponseTooLargeError: Error, Sendable, CustomStringConvertible {
+    var limit: Int
+    var announced: Int?
+    var description: String {
+        "the answer's body " + (announced.map { "announces \($0) bytes, more than" } ?? "exceeds") + " the \(limit) bytes it may hold"
+    }
+}
+
 /// What to do with a successful response's body. A sink lives on one event loop: AsyncHTTPClient calls a
 /// delegate's methods one at a time on the task's event loop.
 protocol ResponseSink: AnyObject, SendableMetatype {
@@ -88,15 +97,14 @@ final class CollectSink: ResponseSink {
 
     func begin(_ head: HTTPResponseHead) throws {
         self.head = head
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length <= limit {
-            body.reserveCapacity(length)
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init) {
+            guard length <= limit else { throw ResponseTooLargeError(limit: limit, announced: length) }
+            if length > 0 { body.reserveCapacity(length) }
         }
     }
 
     func append(_ buffer: ByteBuffer) throws {
-        guard body.count + buffer.readableBytes <= limit else {
-            throw TransientResponseError(description: "the response body exceeds \(limit) bytes")
-        }
+        guard buffer.readableBytes <= limit - body.count else { throw ResponseTooLargeError(limit: limit, announced: nil) }
         body += buffer.readableBytesView
     }
 

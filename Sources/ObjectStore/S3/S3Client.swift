@@ -35,6 +35,9 @@ public final class S3Client: Sendable {
                                     concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.tuning.maxConcurrentRequests))
         http.httpVersion = .http1Only
         http.decompression = .disabled
+        // A failed connect fails the request at once (AsyncHTTPClient would otherwise keep trying for the
+        // whole connect timeout); `perform` then retries it under `RetryPolicy.maxConnectAttempts`.
+        http.connectionPool.retryConnectionEstablishment = false
         http.redirectConfiguration = .disallow
         self.http = HTTPClient(eventLoopGroup: group, configuration: http)
         limiter = RequestLimiter(limit: configuration.tuning.maxConcurrentRequests)
@@ -114,9 +117,9 @@ public final class S3Client: Sendable {
                     promise.succeed(payload)
                 case .failure(let error):
                     let (reason, failure) = self.classify(error, request, attempts: number)
-                    if let reason, number < policy.maxAttempts {
+                    if let reason, policy.allowsRetry(afterAttempt: number, reason: reason) {
                         self.recorder.retry(reason)
-                        let delay = policy.delay(afterAttempt: number, random: Double.random(in: 0..<1))
+                        let delay = policy.delay(afterAttempt: number, reason: reason, random: Double.random(in: 0..<1))
                         eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { attempt(number + 1) }
                     } else {
                         self.recorder.failure()
@@ -182,6 +185,14 @@ public final class S3Client: Sendable {
                                              code: code, message: message, requestID: requestID, attempts: attempts))
         case let error as ObjectStoreError:
             return (nil, error)
+        case let error as ResponseTooLargeError:
+            return (nil, ObjectStoreError(.badResponse, operation: request.operation, object: request.objectName,
+                                          message: error.description, attempts: attempts))
+        case _ where Self.connectFailure(error) != nil:
+            let reason = Self.connectFailure(error) ?? "cannot connect"
+            return (.connect, ObjectStoreError(.unreachable, operation: request.operation, object: request.objectName,
+                                               message: "cannot connect to \(configuration.endpoint): \(reason) (check --endpoint-url, the network, and that the server is running)",
+                                               attempts: attempts))
         case let error as TransientResponseError:
             return (.network, ObjectStoreError(.badResponse, operation: request.operation, object: request.objectName,
                                                message: error.description, attempts: attempts))
@@ -205,6 +216,33 @@ public final class S3Client: Sendable {
             // Connection refused or reset, a response cut short mid-header, TLS alerts: all transient.
             return (.network, ObjectStoreError(.unavailable, operation: request.operation, object: request.objectName,
                                                message: "network error: \(error)", attempts: attempts))
+        }
+    }
+
+    /// Why connecting failed, when `error` says the endpoint could not be reached at all; nil for failures
+    /// of a connection that was established (resets, responses cut short), which are retried as usual.
+    static func connectFailure(_ error: any Error) -> String? {
+        switch error {
+        case let error as NIOConnectionError:
+            if let dns = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve the host name (\(dns))" }
+            let reasons = error.connectionErrors.map { "\($0.target): \(connectFailure($0.error) ?? "\($0.error)")" }
+            return reasons.isEmpty ? "no address to connect to" : reasons.joined(separator: "; ")
+        case let error as IOError:
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case EHOSTUNREACH: return "no route to host"
+            case ENETUNREACH: return "network unreachable"
+            case EADDRNOTAVAIL: return "address not available"
+            default: return nil
+            }
+        case ChannelError.connectTimeout:
+            return "connect timed out"
+        case is SocketAddressError:
+            return "cannot resolve the host name (\(error))"
+        case let error as HTTPClientError where error == .connectTimeout:
+            return "connect timed out"
+        default:
+            return nil
         }
     }
 

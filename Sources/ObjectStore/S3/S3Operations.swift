@@ -30,74 +30,51 @@ public struct S3Listing: Sendable, Equatable {
 extension S3Client {
     // MARK: list
 
-    struct ListPage: Sendable {
-        var listing = S3Listing()
-        var nextToken: String?
-    }
-
     func listPageFuture(bucket: String, prefix: String, delimiter: String?, continuationToken: String?,
-                        maxKeys: Int?) -> EventLoopFuture<ListPage> {
+                        maxKeys: Int?) -> EventLoopFuture<ListObjectsV2Page> {
         var query: [(String, String)] = [("list-type", "2"), ("encoding-type", "url"), ("prefix", prefix)]
         if let delimiter { query.append(("delimiter", delimiter)) }
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
         if let maxKeys { query.append(("max-keys", String(maxKeys))) }
         let request = Request(method: .GET, bucket: bucket, key: nil, query: query, kind: "LIST", operation: "list",
                               objectOverride: "s3://\(bucket)/\(prefix)")
-        return perform(request) { CollectSink() }.flatMapThrowing { reply in
-            try Self.parseListPage(reply.body, bucket: bucket, prefix: prefix)
+        return perform(request) { CollectSink(limit: S3Limits.maxXMLBytes) }.flatMapThrowing { reply in
+            try ListObjectsV2Page.parse(reply.body, bucket: bucket, prefix: prefix)
         }
     }
 
-    static func parseListPage(_ body: [UInt8], bucket: String, prefix: String) throws -> ListPage {
-        let root: XMLElement
-        do {
-            root = try XMLElement.parse(body)
-        } catch {
-            throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
-                                   message: "the ListObjectsV2 answer is not XML: \(error)")
-        }
-        guard root.name == "ListBucketResult" else {
-            throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
-                                   message: "expected <ListBucketResult>, got <\(root.name)>")
-        }
-        let urlEncoded = root.value("EncodingType") == "url"
-        func decode(_ text: String) -> String { urlEncoded ? percentDecode(text, plusIsSpace: true) : text }
-        var page = ListPage()
-        for item in root.children("Contents") {
-            guard let key = item.value("Key"), let size = item.value("Size").flatMap(Int64.init) else {
-                throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
-                                       message: "a <Contents> entry without Key or Size")
-            }
-            page.listing.objects.append(S3ObjectSummary(key: decode(key), size: size, etag: item.value("ETag"),
-                                                        lastModified: item.value("LastModified")))
-        }
-        for common in root.children("CommonPrefixes") {
-            if let value = common.value("Prefix") { page.listing.commonPrefixes.append(decode(value)) }
-        }
-        if root.value("IsTruncated") == "true" {
-            guard let token = root.value("NextContinuationToken"), !token.isEmpty else {
-                throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
-                                       message: "a truncated listing without a NextContinuationToken")
-            }
-            page.nextToken = token
-        }
-        page.listing.pages = 1
-        return page
-    }
+    /// Truncated pages in a row that hold nothing before the listing is taken for a server going in circles
+    /// with fresh tokens. S3 may answer an empty truncated page now and then, never hundreds in a row.
+    static let maxEmptyPagesInARow = 1000
 
     /// Every object whose key starts with `prefix`, in key order, following continuation tokens.
     /// With `delimiter` ("/"), keys below the next delimiter are rolled up into `commonPrefixes`.
+    /// A server that hands out a continuation token it gave before (or keeps sending empty truncated pages)
+    /// would make this loop forever: that is a `.badResponse` naming the page.
     public func listObjects(bucket: String, prefix: String, delimiter: String? = nil, pageSize: Int? = nil) throws -> S3Listing {
         var listing = S3Listing()
         var token: String?
+        var seenTokens: Set<String> = []
+        var emptyPagesInARow = 0
         repeat {
             let page = try listPageFuture(bucket: bucket, prefix: prefix, delimiter: delimiter, continuationToken: token,
                                           maxKeys: pageSize).wait()
-            listing.objects += page.listing.objects
-            listing.commonPrefixes += page.listing.commonPrefixes
+            listing.objects += page.objects
+            listing.commonPrefixes += page.commonPrefixes
             listing.pages += 1
             token = page.nextToken
-        } while token != nil
+            guard let next = token else { break }
+            // Digests, not tokens: a server sending huge fresh tokens must not make this set grow by them.
+            guard seenTokens.insert(SigV4Signer.hexSHA256(Array(next.utf8))).inserted else {
+                throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
+                                       message: "page \(listing.pages) repeats the continuation token '\(next.prefix(64))' of an earlier page: the server is listing in a loop")
+            }
+            emptyPagesInARow = page.objects.isEmpty && page.commonPrefixes.isEmpty ? emptyPagesInARow + 1 : 0
+            guard emptyPagesInARow < Self.maxEmptyPagesInARow else {
+                throw ObjectStoreError(.badResponse, operation: "list", object: "s3://\(bucket)/\(prefix)",
+                                       message: "\(emptyPagesInARow) truncated pages in a row without a single entry (up to page \(listing.pages)): the server is listing in a loop")
+            }
+        } while true
         return listing
     }
 
@@ -110,9 +87,12 @@ extension S3Client {
     public func headObjectFuture(bucket: String, key: String) -> EventLoopFuture<S3ObjectSummary> {
         let request = Request(method: .HEAD, bucket: bucket, key: key, kind: "HEAD", operation: "HEAD")
         return perform(request) { HeadersSink() }.flatMapThrowing { headers in
-            guard let size = headers.first(name: "content-length").flatMap(Int64.init) else {
+            guard let length = headers.first(name: "content-length") else {
                 throw ObjectStoreError(.badResponse, operation: "HEAD", object: "s3://\(bucket)/\(key)",
                                        message: "the answer has no Content-Length")
+            }
+            let size = try ListObjectsV2Page.checkedSize(length, what: "the Content-Length") {
+                ObjectStoreError(.badResponse, operation: "HEAD", object: "s3://\(bucket)/\(key)", message: $0)
             }
             return S3ObjectSummary(key: key, size: size, etag: headers.first(name: "etag"), lastModified: headers.first(name: "last-modified"))
         }.flatMapError { error in
@@ -196,13 +176,9 @@ extension S3Client {
         let attempts = NIOLockedValueBox(0)
         return perform(request) { () -> CollectSink in
             attempts.withLockedValue { $0 += 1 }
-            return CollectSink()
+            return CollectSink(limit: S3Limits.maxXMLBytes)
         }.flatMapThrowing { reply in
-            guard let root = try? XMLElement.parse(reply.body), root.name == "InitiateMultipartUploadResult",
-                  let uploadID = root.value("UploadId"), !uploadID.isEmpty else {
-                throw ObjectStoreError(.badResponse, operation: "create multipart upload", object: "s3://\(bucket)/\(key)",
-                                       message: "the answer has no UploadId")
-            }
+            let uploadID = try S3ResponseXML.initiatedUploadID(reply.body, object: "s3://\(bucket)/\(key)")
             return (uploadID, attempts.withLockedValue { $0 })
         }
     }
@@ -211,12 +187,8 @@ extension S3Client {
     func listMultipartUploads(bucket: String, key: String) throws -> [String] {
         let request = Request(method: .GET, bucket: bucket, key: nil, query: [("uploads", ""), ("prefix", key)],
                               kind: "MPU", operation: "list multipart uploads", objectOverride: "s3://\(bucket)/\(key)")
-        let reply = try perform(request) { CollectSink() }.wait()
-        guard let root = try? XMLElement.parse(reply.body), root.name == "ListMultipartUploadsResult" else {
-            throw ObjectStoreError(.badResponse, operation: "list multipart uploads", object: "s3://\(bucket)/\(key)",
-                                   message: "expected <ListMultipartUploadsResult>")
-        }
-        return root.children("Upload").filter { $0.value("Key") == key }.compactMap { $0.value("UploadId") }
+        let reply = try perform(request) { CollectSink(limit: S3Limits.maxXMLBytes) }.wait()
+        return try S3ResponseXML.uploadIDs(reply.body, key: key, object: "s3://\(bucket)/\(key)")
     }
 
     /// Aborts the uploads in progress for `key` other than `keep`: the orphans of retried
@@ -276,14 +248,7 @@ final class CompleteSink: ResponseSink {
     func begin(_ head: HTTPResponseHead) throws { try collect.begin(head) }
     func append(_ buffer: ByteBuffer) throws { try collect.append(buffer) }
     func finish() throws -> String? {
-        let body = try collect.finish().body
-        guard let root = try? XMLElement.parse(body) else {
-            throw TransientResponseError(description: "the CompleteMultipartUpload answer is not XML")
-        }
-        if root.name == "Error" {
-            throw S3ErrorBodyInSuccess(code: root.value("Code"), message: root.value("Message") ?? "the upload could not be completed")
-        }
-        return root.value("ETag")
+        try S3ResponseXML.completedETag(collect.finish().body)
     }
 }
 

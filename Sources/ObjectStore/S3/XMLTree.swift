@@ -1,6 +1,7 @@
 /// A small XML reader for S3's responses (list results, errors, multipart answers): elements, text,
 /// entities and CDATA; attributes, comments, processing instructions and DOCTYPEs are skipped. Namespace
-/// prefixes are dropped from names. Malformed input throws; nesting is bounded so nothing recurses deeply.
+/// prefixes are dropped from names. Malformed input throws. Nothing recurses, and every input is bounded
+/// before it costs memory or time: document size, nesting depth and element count; each step is linear.
 struct XMLElement: Sendable, Equatable {
     var name: String
     var children: [XMLElement] = []
@@ -16,8 +17,14 @@ struct XMLElement: Sendable, Equatable {
     }
 
     static let maxDepth = 64
+    static let maxDocumentBytes = S3Limits.maxXMLBytes
+    /// A ListObjectsV2 page of 1,000 keys has about 11,000 elements.
+    static let maxElements = 250_000
 
     static func parse(_ bytes: [UInt8]) throws -> XMLElement {
+        guard bytes.count <= maxDocumentBytes else {
+            throw ParseError(description: "the document has \(bytes.count) bytes, more than the \(maxDocumentBytes) an S3 answer may have")
+        }
         var parser = Parser(bytes: bytes)
         return try parser.document()
     }
@@ -25,6 +32,14 @@ struct XMLElement: Sendable, Equatable {
     private struct Parser {
         let bytes: [UInt8]
         var i = 0
+        var elements = 0
+
+        mutating func countElement() throws {
+            elements += 1
+            guard elements <= XMLElement.maxElements else {
+                throw ParseError(description: "more than \(XMLElement.maxElements) elements (at byte \(i))")
+            }
+        }
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -58,12 +73,15 @@ struct XMLElement: Sendable, Equatable {
                     i += 1
                     let name = readName()
                     guard !name.isEmpty else { throw ParseError(description: "a tag without a name at byte \(i)") }
+                    try countElement()
                     let selfClosing = try skipAttributes()
                     if selfClosing {
                         let element = XMLElement(name: name)
                         if stack.isEmpty { root = element; break } else { stack[stack.count - 1].children.append(element) }
                     } else {
-                        guard stack.count < XMLElement.maxDepth else { throw ParseError(description: "elements nested too deeply") }
+                        guard stack.count < XMLElement.maxDepth else {
+                            throw ParseError(description: "elements nested more than \(XMLElement.maxDepth) deep (at byte \(i))")
+                        }
                         stack.append(XMLElement(name: name))
                     }
                 } else {
@@ -132,8 +150,10 @@ struct XMLElement: Sendable, Equatable {
             while j < slice.endIndex {
                 let b = slice[j]
                 guard b == UInt8(ascii: "&") else { out.append(b); j += 1; continue }
-                guard let semicolon = slice[j...].firstIndex(of: UInt8(ascii: ";")), semicolon - j <= 10 else {
-                    throw ParseError(description: "an unterminated entity")
+                // Only a few bytes are searched: a long run of '&' without ';' must not make this quadratic.
+                let window = slice[j..<min(slice.endIndex, j + 12)]
+                guard let semicolon = window.firstIndex(of: UInt8(ascii: ";")) else {
+                    throw ParseError(description: "an unterminated entity at byte \(j)")
                 }
                 let entity = String(decoding: slice[(j + 1)..<semicolon], as: UTF8.self)
                 switch entity {

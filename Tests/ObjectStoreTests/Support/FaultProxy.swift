@@ -18,6 +18,8 @@ enum Fault: Sendable, Equatable {
     case delay(Double)
     /// Never answer (the client's read timeout must fire).
     case stall
+    /// Answer with this status and body, without asking upstream (a hostile or broken server).
+    case reply(Int, String)
 
     var label: String {
         switch self {
@@ -27,13 +29,14 @@ enum Fault: Sendable, Equatable {
         case .truncate: return "truncate"
         case .delay: return "delay"
         case .stall: return "stall"
+        case .reply(let code, _): return "reply \(code)"
         }
     }
 
     /// Whether the client is expected to retry after it.
     var isRetryable: Bool {
         switch self {
-        case .none, .delay: return false
+        case .none, .delay, .reply: return false
         case .status(let code, let s3Code): return code >= 500 || code == 429 || s3Code == "SlowDown"
         case .drop, .truncate, .stall: return true
         }
@@ -158,6 +161,15 @@ private final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler
             var headers = HTTPHeaders()
             headers.add(name: "Content-Length", value: String(payload.readableBytes))
             if s3Code != nil { headers.add(name: "Content-Type", value: "application/xml") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(payload))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        case .reply(let code, let text):
+            var payload = context.channel.allocator.buffer(capacity: text.utf8.count)
+            payload.writeString(text)
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: String(payload.readableBytes))
+            headers.add(name: "Content-Type", value: "application/xml")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: code), headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(payload))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
