@@ -26,6 +26,7 @@ struct PipelineTests {
         configuration.batchSize = 8
         configuration.topK = 3
         configuration.progress = false
+        configuration.tuneModelLayout = false  // one copy unless a test asks: failure counts are per copy
         configure(&configuration)
         return try Job(configuration: configuration, preprocessor: CropPreprocessor(), model: model).run()
     }

@@ -34,10 +34,9 @@ public final class Job: @unchecked Sendable {
         let c = configuration
         try c.validate()
         try OutputLocation.checkOutsideInputs(output: c.output, inputs: c.inputs)
-        if !ObjectURL.isRemote(c.output) {
-            try FileManager.default.createDirectory(atPath: c.output, withIntermediateDirectories: true)
-            removeStaleTemporaries()
-        }
+        // Parts a killed run left half-written (never visible under their final names) are deleted, unless
+        // their writer is alive: other shards may be writing to the same output.
+        _ = try? storage.removeAbandonedTemporaries(under: c.output)
         // A marker from an earlier run must not outlive a run that fails: it is written again only at the end.
         for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
         let job = try InputDiscovery.units(c.inputs, storage: storage)
@@ -187,16 +186,6 @@ public final class Job: @unchecked Sendable {
     func model(copy index: Int) throws -> any ClassifierModel {
         if let prebuilt = failureLock.withLock({ prebuiltModels.removeValue(forKey: index) }) { return prebuilt }
         return try modelFactory.makeModel(batchSize: configuration.batchSize, threads: modelLayout.threadsEach)
-    }
-
-    /// Parts a killed run left half-written (never visible under their final names) are deleted.
-    private func removeStaleTemporaries() {
-        let output = configuration.output
-        for directory in [output, (output as NSString).appendingPathComponent(PartWriter.errorsDirectory)] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.contains(".sluice-tmp-") {
-                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
-            }
-        }
     }
 
     /// Error rows that earlier runs wrote for the parts this run skipped: a rerun reports them too.
