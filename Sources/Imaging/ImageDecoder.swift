@@ -5,9 +5,20 @@ public final class ImageDecoder {
     public let jpeg: JPEGDecoder
     public let png: PNGDecoder
 
-    public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
-        jpeg = JPEGDecoder(maxPixels: maxPixels)
-        png = PNGDecoder(maxPixels: maxPixels)
+    /// Encoded inputs over `limits.maxEncodedBytes` are refused; the codecs refuse images over
+    /// `limits.maxDecodedPixels` from their headers.
+    public let limits: ImageLimits
+
+    public init(limits: ImageLimits = .default) throws {
+        self.limits = limits
+        jpeg = JPEGDecoder(maxPixels: limits.maxDecodedPixels)
+        png = PNGDecoder(maxPixels: limits.maxDecodedPixels)
+    }
+
+    public convenience init(maxPixels: Int) throws {
+        var limits = ImageLimits.default
+        limits.maxDecodedPixels = maxPixels
+        try self.init(limits: limits)
     }
 
     public struct Decoded {
@@ -27,7 +38,9 @@ public final class ImageDecoder {
     /// reduced by 2, 4 or 8 in the DCT domain, keeping both sides at least that size.
     public func decode(_ bytes: UnsafeRawBufferPointer, reduceTo minimum: (width: Int, height: Int)? = nil) throws -> Decoded {
         var warnings: [String] = []
-        switch try ImageFormat.detect(bytes) {
+        let format = try ImageFormat.detect(bytes)
+        try limits.checkEncoded(byteCount: bytes.count)
+        switch format {
         case .jpeg:
             var denominator = 1
             var width = 0, height = 0

@@ -13,7 +13,7 @@ public final class JPEGDecoder {
     public var maxPixels: Int
 
     /// Pillow's decompression-bomb limit (2 × `Image.MAX_IMAGE_PIXELS`).
-    public static let defaultMaxPixels = 178_956_970
+    public static let defaultMaxPixels = ImageLimits.default.maxDecodedPixels
 
     public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) {
         self.maxPixels = maxPixels
@@ -83,10 +83,7 @@ public final class JPEGDecoder {
         }
         let markers = JPEGMarkers(bytes, headersOnly: true)
         let header = try self.header(markers, bytes)
-        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
-        guard !overflow, pixels <= maxPixels else {
-            throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) JPEG exceeds the limit of \(maxPixels) pixels")
-        }
+        try ImageLimits(maxDecodedPixels: maxPixels).checkDecoded(width: header.width, height: header.height, format: "JPEG")
         let handle = try Self.makeHandle()
         defer { tjDestroy(handle) }
         let width = (header.width + scaleDenominator - 1) / scaleDenominator

@@ -85,10 +85,7 @@ public final class PNGDecoder {
         guard header.width > 0, header.height > 0 else {
             throw ImagingError(.zeroSize, "the PNG header declares \(header.width)×\(header.height) pixels")
         }
-        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
-        guard !overflow, pixels <= maxPixels else {
-            throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) PNG exceeds the limit of \(maxPixels) pixels")
-        }
+        try ImageLimits(maxDecodedPixels: maxPixels).checkDecoded(width: header.width, height: header.height, format: "PNG")
         return try body(context, header)
     }
 

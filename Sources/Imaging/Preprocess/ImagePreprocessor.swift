@@ -15,12 +15,18 @@ public final class ImagePreprocessor {
     private let planes = ScratchBuffer()
     private let rowBuffer = ScratchBuffer()
 
-    public init(spec: PreprocessSpec = .imagenet, maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
+    /// `maxPixels`, when given, replaces `spec.limits.maxDecodedPixels`.
+    public init(spec: PreprocessSpec = .imagenet, maxPixels: Int? = nil) throws {
+        var spec = spec
+        if let maxPixels { spec.limits.maxDecodedPixels = maxPixels }
         try spec.validate()
         self.spec = spec
-        decoder = try ImageDecoder(maxPixels: maxPixels)
+        decoder = try ImageDecoder(limits: spec.limits)
         normalizer = Normalizer(spec)
     }
+
+    /// The limits every image is checked against (`spec.limits`).
+    public var limits: ImageLimits { spec.limits }
 
     /// What happened to one encoded image.
     public struct Report: Sendable {
@@ -34,9 +40,10 @@ public final class ImagePreprocessor {
         public var warnings: [String]
     }
 
-    /// Values in the output for an image of `width` × `height` pixels (3 × output height × output width).
-    public func outputCount(width: Int, height: Int) -> Int {
-        let size = spec.outputSize(width: width, height: height)
+    /// Values in the output for an image of `width` × `height` pixels (3 × output height × output width),
+    /// checked against the limits before the caller allocates them.
+    public func outputCount(width: Int, height: Int) throws -> Int {
+        let size = try spec.checkedOutputSize(width: width, height: height)
         return 3 * size.width * size.height
     }
 
@@ -71,10 +78,8 @@ public final class ImagePreprocessor {
     /// `pixels` hold an image stored as `width` × `height`, reduced by `denominator` when decoded.
     private func resample(_ pixels: PixelView, width: Int, height: Int, denominator: Int, hasSlack: Bool,
                           into output: PreprocessOutput) throws {
+        _ = try spec.checkedOutputSize(width: width, height: height)
         let resized = spec.resizedSize(width: width, height: height)
-        guard resized.width > 0, resized.height > 0 else {
-            throw ImagingError(.invalidArgument, "resizing \(width)×\(height) gives \(resized), an empty image")
-        }
         let x = spec.crop.map { AxisGeometry(resizedSize: resized.width, crop: $0.width) } ?? AxisGeometry(uncropped: resized.width)
         let y = spec.crop.map { AxisGeometry(resizedSize: resized.height, crop: $0.height) } ?? AxisGeometry(uncropped: resized.height)
         let pixelsOut = x.outputSize * y.outputSize
@@ -83,6 +88,7 @@ public final class ImagePreprocessor {
         }
         let source = Source(pixels: pixels, in1X: Double(width) / Double(denominator), in1Y: Double(height) / Double(denominator),
                             hasSlack: hasSlack)
+        try checkIntermediate(source, x, y)
         switch output {
         case let .nchwFloat32(buffer):
             guard let base = buffer.baseAddress else { return }
@@ -106,6 +112,25 @@ public final class ImagePreprocessor {
         var hasSlack: Bool
         var identityX: Bool { in1X == Double(pixels.width) }
         var identityY: Bool { in1Y == Double(pixels.height) }
+    }
+
+    /// The horizontal pass keeps one row of kept output columns for every source row the kept output rows
+    /// read (a tall image squeezed onto a wide output needs many): refused over the decoded-pixel limit
+    /// before anything is allocated.
+    private func checkIntermediate(_ source: Source, _ x: AxisGeometry, _ y: AxisGeometry) throws {
+        let kept = y.keptResized
+        guard !kept.isEmpty else { return }
+        let scale = source.in1Y / Double(y.resizedSize)
+        let support = max(scale, 1)
+        let firstRow = max(0, Double(kept.lowerBound) * scale - support)
+        let endRow = min(Double(source.pixels.height), Double(kept.upperBound) * scale + support + 1)
+        let rows = max(1, endRow - firstRow)
+        let pixels = Double(x.keptResized.count) * rows
+        guard pixels <= Double(spec.limits.maxDecodedPixels) else {
+            throw ImagingError(.tooLarge, "resizing \(source.pixels.width)×\(source.pixels.height) to \(x.resizedSize)×\(y.resizedSize) "
+                + "needs \(Int(pixels)) intermediate pixels, over the limit of \(spec.limits.maxDecodedPixels) "
+                + "(ImageLimits.maxDecodedPixels, which `sluice run` derives from --max-memory)")
+        }
     }
 
     private func run<Sink: PixelSink>(_ source: Source, _ x: AxisGeometry, _ y: AxisGeometry, _ sink: Sink) {
