@@ -47,12 +47,16 @@ public struct ImageLimits: Sendable, Equatable, CustomStringConvertible {
         return overflow ? .max : total
     }
 
+    /// No limit goes above this, so that sizes derived from a pixel count (× `bytesPerDecodedPixel`) fit an Int.
+    public static let ceilingPixels = 1 << 48
+
     /// Refuses an image of `width` × `height` pixels (as its header declares) over `maxDecodedPixels`.
     public func checkDecoded(width: Int, height: Int, format: String) throws {
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        guard !overflow, pixels <= maxDecodedPixels else {
+        let limit = min(maxDecodedPixels, Self.ceilingPixels)
+        guard !overflow, pixels <= limit else {
             throw ImagingError(.tooLarge, "a \(width)×\(height) \(format) has \(overflow ? "more than Int.max" : String(pixels)) pixels, "
-                + "over the limit of \(maxDecodedPixels) (ImageLimits.maxDecodedPixels, which `sluice run` derives from --max-memory)")
+                + "over the limit of \(limit) (ImageLimits.maxDecodedPixels, which `sluice run` derives from --max-memory)")
         }
     }
 

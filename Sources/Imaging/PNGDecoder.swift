@@ -25,8 +25,11 @@ public final class PNGDecoder {
     }
 
     /// Decodes `bytes` into this decoder's buffer as RGBX pixels (the fourth byte is ignored).
-    public func decode(_ bytes: UnsafeRawBufferPointer, warnings: inout [String]) throws -> PixelView {
+    /// `validate` sees the stored size (after the pixel limit is checked) before anything is allocated.
+    public func decode(_ bytes: UnsafeRawBufferPointer, warnings: inout [String],
+                       validate: (_ width: Int, _ height: Int) throws -> Void = { _, _ in }) throws -> PixelView {
         try withContext(bytes) { context, header in
+            try validate(header.width, header.height)
             let rowBytes = header.width * 4
             let destination = output.reserve(rowBytes * header.height).assumingMemoryBound(to: UInt8.self)
             if header.colorType == 0 && header.bitDepth == 16 {

@@ -58,7 +58,10 @@ public final class ImagePreprocessor {
             case .none: minimum = nil
             }
         }
-        let decoded = try decoder.decode(bytes, reduceTo: minimum)
+        // The output and intermediate sizes are checked from the header, before the decoder allocates.
+        let decoded = try decoder.decode(bytes, reduceTo: minimum) { width, height, denominator in
+            _ = try checkGeometry(width: width, height: height, denominator: denominator)
+        }
         try resample(decoded.pixels, width: decoded.width, height: decoded.height, denominator: decoded.scaleDenominator,
                      hasSlack: true, into: output)
         return Report(format: decoded.format, width: decoded.width, height: decoded.height,
@@ -78,17 +81,13 @@ public final class ImagePreprocessor {
     /// `pixels` hold an image stored as `width` × `height`, reduced by `denominator` when decoded.
     private func resample(_ pixels: PixelView, width: Int, height: Int, denominator: Int, hasSlack: Bool,
                           into output: PreprocessOutput) throws {
-        _ = try spec.checkedOutputSize(width: width, height: height)
-        let resized = spec.resizedSize(width: width, height: height)
-        let x = spec.crop.map { AxisGeometry(resizedSize: resized.width, crop: $0.width) } ?? AxisGeometry(uncropped: resized.width)
-        let y = spec.crop.map { AxisGeometry(resizedSize: resized.height, crop: $0.height) } ?? AxisGeometry(uncropped: resized.height)
+        let (x, y) = try checkGeometry(width: width, height: height, denominator: denominator)
         let pixelsOut = x.outputSize * y.outputSize
         guard output.count == 3 * pixelsOut else {
             throw ImagingError(.invalidArgument, "the output slot holds \(output.count) values; a \(x.outputSize)×\(y.outputSize) RGB image needs \(3 * pixelsOut)")
         }
         let source = Source(pixels: pixels, in1X: Double(width) / Double(denominator), in1Y: Double(height) / Double(denominator),
                             hasSlack: hasSlack)
-        try checkIntermediate(source, x, y)
         switch output {
         case let .nchwFloat32(buffer):
             guard let base = buffer.baseAddress else { return }
@@ -114,23 +113,29 @@ public final class ImagePreprocessor {
         var identityY: Bool { in1Y == Double(pixels.height) }
     }
 
-    /// The horizontal pass keeps one row of kept output columns for every source row the kept output rows
-    /// read (a tall image squeezed onto a wide output needs many): refused over the decoded-pixel limit
-    /// before anything is allocated.
-    private func checkIntermediate(_ source: Source, _ x: AxisGeometry, _ y: AxisGeometry) throws {
+    /// The crop geometry of an image stored as `width` × `height` and decoded reduced by `denominator`,
+    /// after checking what it will take: the output against `maxOutputElements`, and the horizontal pass's
+    /// intermediate rows (one row of kept output columns for every source row the kept output rows read; a
+    /// tall image squeezed onto a wide output needs many) against `maxDecodedPixels`.
+    private func checkGeometry(width: Int, height: Int, denominator: Int) throws -> (x: AxisGeometry, y: AxisGeometry) {
+        _ = try spec.checkedOutputSize(width: width, height: height)
+        let resized = spec.resizedSize(width: width, height: height)
+        let x = spec.crop.map { AxisGeometry(resizedSize: resized.width, crop: $0.width) } ?? AxisGeometry(uncropped: resized.width)
+        let y = spec.crop.map { AxisGeometry(resizedSize: resized.height, crop: $0.height) } ?? AxisGeometry(uncropped: resized.height)
         let kept = y.keptResized
-        guard !kept.isEmpty else { return }
-        let scale = source.in1Y / Double(y.resizedSize)
+        guard !kept.isEmpty else { return (x, y) }
+        let sourceRows = Double((height + denominator - 1) / denominator)
+        let scale = Double(height) / Double(denominator) / Double(y.resizedSize)
         let support = max(scale, 1)
         let firstRow = max(0, Double(kept.lowerBound) * scale - support)
-        let endRow = min(Double(source.pixels.height), Double(kept.upperBound) * scale + support + 1)
-        let rows = max(1, endRow - firstRow)
-        let pixels = Double(x.keptResized.count) * rows
+        let endRow = min(sourceRows, Double(kept.upperBound) * scale + support + 1)
+        let pixels = Double(x.keptResized.count) * max(1, endRow - firstRow)
         guard pixels <= Double(spec.limits.maxDecodedPixels) else {
-            throw ImagingError(.tooLarge, "resizing \(source.pixels.width)×\(source.pixels.height) to \(x.resizedSize)×\(y.resizedSize) "
+            throw ImagingError(.tooLarge, "resizing \(width)×\(height) to \(x.resizedSize)×\(y.resizedSize) "
                 + "needs \(Int(pixels)) intermediate pixels, over the limit of \(spec.limits.maxDecodedPixels) "
                 + "(ImageLimits.maxDecodedPixels, which `sluice run` derives from --max-memory)")
         }
+        return (x, y)
     }
 
     private func run<Sink: PixelSink>(_ source: Source, _ x: AxisGeometry, _ y: AxisGeometry, _ sink: Sink) {

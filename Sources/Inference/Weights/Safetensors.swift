@@ -150,11 +150,14 @@ public final class SafetensorsFile: WeightSource, @unchecked Sendable {
 
     /// A JSON number that is an integer (not a boolean, not a fraction, within ±9e15).
     private static func integer(_ value: Any) -> Int? {
-        if value is Bool { return nil }
+        // `is Bool` holds for the numbers 0 and 1 too (NSNumber bridging); JSON's true and false have a class of their own.
+        if type(of: value) == jsonBooleanType { return nil }
         if let n = value as? Int { return n }
         if let d = value as? Double, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
         return nil
     }
+
+    private static let jsonBooleanType: Any.Type = type(of: NSNumber(value: true) as Any)
 
     /// The most dimensions a tensor may have.
     static let maximumDimensions = 64
