@@ -64,7 +64,13 @@ struct Preprocess: ParsableCommand {
                 print(line)
             } catch {
                 failures += 1
-                printError("sluice preprocess: \(path): \(error)")
+                // Errors that already name the file are printed once with it.
+                var described = "\(error)"
+                if var imaging = error as? ImagingError, imaging.source == path {
+                    imaging.source = nil
+                    described = "\(imaging)"
+                }
+                printError("sluice preprocess: \(path): \(described)")
             }
         }
         if failures > 0 { throw ExitCode(1) }
