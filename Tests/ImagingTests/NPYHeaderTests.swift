@@ -38,6 +38,17 @@ struct NPYHeaderTests {
         #expect(error?.kind == kind && error?.message.contains(phrase) == true, "\(dict): \(String(describing: error))")
     }
 
+    /// Reproducers from the fuzzer (`/work/fuzz-findings`), committed under Tests/Fixtures/imaging/bad/.
+    @Test("fuzzer reproducers give typed errors", arguments: [
+        // Shape (2, 2000000000000002000000) of float32: count × 4 overflowed (a trap at NPY.swift:115).
+        ("npy-crash-637ebf2527e4.npy", ImagingError.Kind.shapeMismatch, "more than Int.max bytes"),
+    ])
+    func fuzzerReproducers(_ name: String, _ kind: ImagingError.Kind, _ phrase: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: TestPaths.fixtures.appendingPathComponent("bad").appendingPathComponent(name)))
+        let error = Self.error(bytes)
+        #expect(error?.kind == kind && error?.message.contains(phrase) == true, "\(name): \(String(describing: error))")
+    }
+
     @Test("header length beyond the file or the limit")
     func headerLength() {
         let dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (1,), }"
