@@ -154,12 +154,11 @@ public enum NPY {
         return Array(dtype: dtype, shape: shape, data: Swift.Array(bytes[dataStart...]))
     }
 
-    public static func read(_ path: String) throws -> Array {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImagingError(.io, "cannot read \(path)")
-        }
+    /// Reads the `.npy` file at `path`, refusing files larger than `limits` allow a raw image tensor.
+    public static func read(_ path: String, limits: ImageLimits = .default) throws -> Array {
+        let bytes = try ImageFile.read(path, limits: limits)
         do {
-            return try decode([UInt8](data))
+            return try decode(bytes)
         } catch let error as ImagingError {
             throw error.from(path)
         }

@@ -159,8 +159,11 @@ struct LimitsTests {
         #expect(imagingError { _ = try ImageFile.read(directory.appendingPathComponent("missing").path, limits: limits) }?.kind == .io)
         // A raw tensor may be as large as its pixels, not only maxEncodedBytes.
         let raw = directory.appendingPathComponent("raw.npy")
-        let pixels = [UInt8](repeating: 1, count: 64 * 64 * 3)
-        try pixels.withUnsafeBytes { try NPY.write($0, dtype: .uint8, shape: [64, 64, 3], to: raw.path) }
+        let pixels = [UInt8](repeating: 1, count: 200 * 200 * 3)
+        try pixels.withUnsafeBytes { try NPY.write($0, dtype: .uint8, shape: [200, 200, 3], to: raw.path) }
         #expect(try ImageFile.read(raw.path, limits: limits).count > 4096)
+        #expect(try NPY.read(raw.path, limits: limits).shape == [200, 200, 3])
+        limits.maxDecodedPixels = 100
+        #expect(imagingError { _ = try NPY.read(raw.path, limits: limits) }?.kind == .tooLarge)
     }
 }
