@@ -126,6 +126,25 @@ struct HostileNumpyTests {
         #expect(try one.floats() == [1, 2])
     }
 
+    /// Devices and directories are refused, not read until memory runs out.
+    @Test func notRegularFiles() throws {
+        for path in ["/dev/zero", FileManager.default.temporaryDirectory.path] {
+            let error = #expect(throws: InferenceError.self) { try NumpyFile.read(path: path) }
+            #expect(error?.kind == .io && error?.message.contains("not a regular file") == true, "\(path): \(String(describing: error))")
+        }
+        let safetensors = #expect(throws: InferenceError.self) { try SafetensorsFile(path: "/dev/zero") }
+        #expect(safetensors?.message.contains("not a regular file") == true)
+    }
+
+    @Test func readsFromAMapping() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-\(UUID().uuidString).npy").path
+        try Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data: [0, 0, 128, 63, 0, 0, 0, 64]).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try NumpyFile.read(path: path).floats() == [1, 2])
+        let missing = #expect(throws: InferenceError.self) { try NumpyFile.read(path: path + ".missing") }
+        #expect(missing?.kind == .io)
+    }
+
     /// A tensor's shape must not wrap around to fit its storage.
     @Test func tensorShapeOverflow() throws {
         let storage = try TensorStorage(zeroedByteCount: 16)

@@ -8,14 +8,15 @@ public enum NumpyFile {
     /// The most dimensions an array may have (numpy 2's `NPY_MAXDIMS`).
     public static let maxDimensions = 64
 
+    /// Maps the file (a regular file only: a device or pipe could be read forever) and copies out the array.
     public static func read(path: String) throws -> Tensor {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw InferenceError(.io, "\(path): cannot read: \(error.localizedDescription)")
+        let file = try MappedFile(path: path)
+        return try withExtendedLifetime(file) {
+            guard let base = file.bytes.baseAddress else { return try parse(Data(), name: path) }
+            // Invariant: the mapping outlives `data`, which is only read inside this closure.
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: file.bytes.count, deallocator: .none)
+            return try parse(data, name: path)
         }
-        return try parse(data, name: path)
     }
 
     public static func parse(_ data: Data, name: String = "array") throws -> Tensor {
