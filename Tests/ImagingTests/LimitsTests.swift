@@ -56,6 +56,29 @@ struct LimitsTests {
         #expect(direct?.kind == .tooLarge, "\(String(describing: direct))")
     }
 
+    /// Every colour type and bit depth (valid or not), at sizes up to the PNG maximum, with image data that
+    /// is too short: each gives a typed error (or, for 1×1, decodes), never a trap or a huge allocation.
+    @Test("IHDR combinations with short image data")
+    func ihdrCombinations() throws {
+        let preprocessor = try ImagePreprocessor(spec: PreprocessSpec(resize: .shorterSide(8), crop: .square(8)), maxPixels: 1 << 24)
+        var out = [Float](repeating: 0, count: 3 * 8 * 8)
+        for colorType: UInt8 in [0, 2, 3, 4, 6, 5, 7] {
+            for bitDepth: UInt8 in [1, 2, 4, 8, 16, 3, 32] {
+                for (width, height): (UInt32, UInt32) in [(1, 1), (65535, 1), (1, 65535), (0x7FFF_FFFF, 1), (0x8000_0000, 1), (5000, 5000)] {
+                    let png = Self.png(width: width, height: height, colorType: colorType, bitDepth: bitDepth)
+                    let error = imagingError {
+                        try png.withUnsafeBytes { input in
+                            try out.withUnsafeMutableBufferPointer { _ = try preprocessor.preprocess(encoded: input, into: .nchwFloat32($0)) }
+                        }
+                    }
+                    if let error {
+                        #expect(error.kind != .io, "\(colorType)/\(bitDepth) \(width)×\(height): \(error)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("with a center crop the same strip is preprocessed within bounded memory")
     func wideStripWithCrop() throws {
         let png = Self.png(width: 65535, height: 1)
