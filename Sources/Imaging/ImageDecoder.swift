@@ -5,9 +5,20 @@ public final class ImageDecoder {
     public let jpeg: JPEGDecoder
     public let png: PNGDecoder
 
-    public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
-        jpeg = JPEGDecoder(maxPixels: maxPixels)
-        png = PNGDecoder(maxPixels: maxPixels)
+    /// Encoded inputs over `limits.maxEncodedBytes` are refused; the codecs refuse images over
+    /// `limits.maxDecodedPixels` from their headers.
+    public let limits: ImageLimits
+
+    public init(limits: ImageLimits = .default) throws {
+        self.limits = limits
+        jpeg = JPEGDecoder(maxPixels: limits.maxDecodedPixels)
+        png = PNGDecoder(maxPixels: limits.maxDecodedPixels)
+    }
+
+    public convenience init(maxPixels: Int) throws {
+        var limits = ImageLimits.default
+        limits.maxDecodedPixels = maxPixels
+        try self.init(limits: limits)
     }
 
     public struct Decoded {
@@ -24,10 +35,14 @@ public final class ImageDecoder {
     }
 
     /// Decodes `bytes`. With `reduceTo` (fast-decode mode), a JPEG at least twice that size on both sides is
-    /// reduced by 2, 4 or 8 in the DCT domain, keeping both sides at least that size.
-    public func decode(_ bytes: UnsafeRawBufferPointer, reduceTo minimum: (width: Int, height: Int)? = nil) throws -> Decoded {
+    /// reduced by 2, 4 or 8 in the DCT domain, keeping both sides at least that size. `validate` is called
+    /// with the stored size and the reduction once the header is read, before any pixel memory is allocated.
+    public func decode(_ bytes: UnsafeRawBufferPointer, reduceTo minimum: (width: Int, height: Int)? = nil,
+                       validate: (_ width: Int, _ height: Int, _ denominator: Int) throws -> Void = { _, _, _ in }) throws -> Decoded {
         var warnings: [String] = []
-        switch try ImageFormat.detect(bytes) {
+        let format = try ImageFormat.detect(bytes)
+        try limits.checkEncoded(byteCount: bytes.count)
+        switch format {
         case .jpeg:
             var denominator = 1
             var width = 0, height = 0
@@ -38,11 +53,11 @@ public final class ImageDecoder {
                 denominator = JPEGDecoder.scaleDenominator(width: width, height: height,
                                                            minimumWidth: minimum.width, minimumHeight: minimum.height)
             }
-            let pixels = try jpeg.decode(bytes, scaleDenominator: denominator, warnings: &warnings)
+            let pixels = try jpeg.decode(bytes, scaleDenominator: denominator, warnings: &warnings) { try validate($0, $1, denominator) }
             if denominator == 1 { (width, height) = (pixels.width, pixels.height) }
             return Decoded(pixels: pixels, format: .jpeg, width: width, height: height, scaleDenominator: denominator, warnings: warnings)
         case .png:
-            let pixels = try png.decode(bytes, warnings: &warnings)
+            let pixels = try png.decode(bytes, warnings: &warnings) { try validate($0, $1, 1) }
             return Decoded(pixels: pixels, format: .png, width: pixels.width, height: pixels.height, scaleDenominator: 1, warnings: warnings)
         }
     }

@@ -13,7 +13,7 @@ public final class JPEGDecoder {
     public var maxPixels: Int
 
     /// Pillow's decompression-bomb limit (2 × `Image.MAX_IMAGE_PIXELS`).
-    public static let defaultMaxPixels = 178_956_970
+    public static let defaultMaxPixels = ImageLimits.default.maxDecodedPixels
 
     public init(maxPixels: Int = JPEGDecoder.defaultMaxPixels) {
         self.maxPixels = maxPixels
@@ -77,16 +77,16 @@ public final class JPEGDecoder {
     /// Decodes `bytes` into this decoder's buffer as RGBX pixels (the fourth byte is padding), reduced by
     /// `scaleDenominator` (1, 2, 4 or 8) in the DCT domain. Recoverable libjpeg warnings are appended to
     /// `warnings`; a stream that ends before its EOI marker is an error, as in Pillow.
-    public func decode(_ bytes: UnsafeRawBufferPointer, scaleDenominator: Int = 1, warnings: inout [String]) throws -> PixelView {
+    /// `validate` sees the stored size (after the pixel limit is checked) before anything is allocated.
+    public func decode(_ bytes: UnsafeRawBufferPointer, scaleDenominator: Int = 1, warnings: inout [String],
+                       validate: (_ width: Int, _ height: Int) throws -> Void = { _, _ in }) throws -> PixelView {
         guard scaleDenominator == 1 || scaleDenominator == 2 || scaleDenominator == 4 || scaleDenominator == 8 else {
             throw ImagingError(.invalidArgument, "JPEG scale denominator \(scaleDenominator) is not 1, 2, 4 or 8")
         }
         let markers = JPEGMarkers(bytes, headersOnly: true)
         let header = try self.header(markers, bytes)
-        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
-        guard !overflow, pixels <= maxPixels else {
-            throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) JPEG exceeds the limit of \(maxPixels) pixels")
-        }
+        try ImageLimits(maxDecodedPixels: maxPixels).checkDecoded(width: header.width, height: header.height, format: "JPEG")
+        try validate(header.width, header.height)
         let handle = try Self.makeHandle()
         defer { tjDestroy(handle) }
         let width = (header.width + scaleDenominator - 1) / scaleDenominator

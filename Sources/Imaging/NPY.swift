@@ -24,14 +24,17 @@ public enum NPY {
         public var shape: [Int]
         public var data: [UInt8]
 
-        public var count: Int { shape.reduce(1, *) }
+        /// Elements in the array (its shape was checked when it was decoded).
+        public var count: Int { NPY.elementCount(shape) ?? 0 }
 
         /// The values as floats (float32 or float16 arrays).
         public func floats() throws -> [Float] {
             switch dtype {
             case .float32:
+                guard data.count / 4 >= count else { throw ImagingError(.shapeMismatch, "\(data.count) bytes do not hold \(shape) float32") }
                 return data.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
             case .float16:
+                guard data.count / 2 >= count else { throw ImagingError(.shapeMismatch, "\(data.count) bytes do not hold \(shape) float16") }
                 return data.withUnsafeBytes { raw in (0..<count).map { Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) } }
             case .uint8:
                 throw ImagingError(.invalidArgument, "a uint8 array has no float values")
@@ -55,10 +58,28 @@ public enum NPY {
         return bytes
     }
 
+    /// The longest header read (numpy's own `max_header_size` default is 10,000 bytes).
+    public static let maxHeaderLength = 1 << 16
+    /// The most dimensions an array may have (numpy 2's `NPY_MAXDIMS`).
+    public static let maxDimensions = 64
+
+    /// Elements in an array of `shape`, or nil when a dimension is negative or the product overflows
+    /// (a zero dimension anywhere makes the array empty only if no earlier product overflowed).
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+
     /// The `.npy` bytes of `data`, which must hold exactly the array's bytes (little-endian, C order).
     public static func encode(_ data: UnsafeRawBufferPointer, dtype: DType, shape: [Int]) throws -> [UInt8] {
-        let count = shape.reduce(1, *)
-        guard shape.allSatisfy({ $0 >= 0 }), data.count == count * dtype.size else {
+        guard shape.count <= maxDimensions, let count = elementCount(shape),
+              count.multipliedReportingOverflow(by: dtype.size) == (data.count, false) else {
             throw ImagingError(.invalidArgument, "\(data.count) bytes are not a \(dtype) array of shape \(shape)")
         }
         return header(dtype: dtype, shape: shape) + Swift.Array(data)
@@ -74,21 +95,29 @@ public enum NPY {
         }
     }
 
-    /// Parses `.npy` bytes (format 1.x, 2.x or 3.x, C order, one of `DType`).
+    /// Parses `.npy` bytes (format 1.x, 2.x or 3.x, C order, one of `DType`). The header is checked against
+    /// the bytes before anything is copied: its length, the shape (at most `maxDimensions` non-negative
+    /// integers whose product fits), and the data, which must be exactly what the shape needs.
     public static func decode(_ bytes: [UInt8]) throws -> Array {
         guard bytes.count >= 10, Swift.Array(bytes[0..<6]) == magic else {
             throw ImagingError(.corrupt, "not a .npy file (no \\x93NUMPY magic)")
         }
         let major = bytes[6]
-        let headerStart = major == 1 ? 10 : 12
-        guard (1...3).contains(major), bytes.count >= headerStart else {
+        guard (1...3).contains(major) else {
             throw ImagingError(.unsupported, ".npy format version \(major).\(bytes[7])")
+        }
+        let headerStart = major == 1 ? 10 : 12
+        guard bytes.count >= headerStart else {
+            throw ImagingError(.truncated, ".npy file of \(bytes.count) bytes ends inside its \(headerStart)-byte preamble")
         }
         let length = major == 1
             ? Int(bytes[8]) | Int(bytes[9]) << 8
             : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        guard headerStart + length <= bytes.count else {
-            throw ImagingError(.truncated, ".npy header of \(length) bytes runs past the end of the file")
+        guard length <= maxHeaderLength else {
+            throw ImagingError(.corrupt, ".npy header length \(length) at byte 8 is over the limit of \(maxHeaderLength) bytes")
+        }
+        guard length <= bytes.count - headerStart else {
+            throw ImagingError(.truncated, ".npy header of \(length) bytes runs past the end of the \(bytes.count)-byte file")
         }
         let dict = String(decoding: bytes[headerStart..<headerStart + length], as: UTF8.self)
         guard let descr = value(of: "descr", in: dict)?.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")),
@@ -101,29 +130,35 @@ public enum NPY {
         guard let shapeText = value(of: "shape", in: dict) else {
             throw ImagingError(.corrupt, ".npy header has no shape: \(dict)")
         }
-        let shape = try shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+        let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .map { text -> Int in
-                guard let n = Int(text), n >= 0 else { throw ImagingError(.corrupt, ".npy shape \(shapeText)") }
-                return n
-            }
-        let dataStart = headerStart + length
-        let (count, overflow) = shape.reduce((1, false)) { acc, n in
-            let (product, o) = acc.0.multipliedReportingOverflow(by: n)
-            return (product, acc.1 || o)
+        guard dims.count <= maxDimensions else {
+            throw ImagingError(.corrupt, ".npy shape has \(dims.count) dimensions, more than \(maxDimensions)")
         }
-        guard !overflow, bytes.count - dataStart == count * dtype.size else {
-            throw ImagingError(.shapeMismatch, ".npy data of \(bytes.count - dataStart) bytes does not hold a \(dtype) array of shape \(shape)")
+        let shape = try dims.map { text -> Int in
+            guard let n = Int(text), n >= 0 else {
+                throw ImagingError(.corrupt, ".npy shape \(shapeText): '\(text.prefix(40))' is not a non-negative integer")
+            }
+            return n
+        }
+        let dataStart = headerStart + length
+        let available = bytes.count - dataStart
+        guard let count = elementCount(shape) else {
+            throw ImagingError(.shapeMismatch, ".npy shape \(shape) has more than Int.max elements")
+        }
+        let (needed, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+        guard !overflow, needed == available else {
+            throw ImagingError(.shapeMismatch, ".npy data of \(available) bytes (from byte \(dataStart)) does not hold a \(dtype) array of shape \(shape)"
+                + " (\(overflow ? "more than Int.max" : String(needed)) bytes)")
         }
         return Array(dtype: dtype, shape: shape, data: Swift.Array(bytes[dataStart...]))
     }
 
-    public static func read(_ path: String) throws -> Array {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImagingError(.io, "cannot read \(path)")
-        }
+    /// Reads the `.npy` file at `path`, refusing files larger than `limits` allow a raw image tensor.
+    public static func read(_ path: String, limits: ImageLimits = .default) throws -> Array {
+        let bytes = try ImageFile.read(path, limits: limits)
         do {
-            return try decode([UInt8](data))
+            return try decode(bytes)
         } catch let error as ImagingError {
             throw error.from(path)
         }

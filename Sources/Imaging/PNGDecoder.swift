@@ -25,8 +25,11 @@ public final class PNGDecoder {
     }
 
     /// Decodes `bytes` into this decoder's buffer as RGBX pixels (the fourth byte is ignored).
-    public func decode(_ bytes: UnsafeRawBufferPointer, warnings: inout [String]) throws -> PixelView {
+    /// `validate` sees the stored size (after the pixel limit is checked) before anything is allocated.
+    public func decode(_ bytes: UnsafeRawBufferPointer, warnings: inout [String],
+                       validate: (_ width: Int, _ height: Int) throws -> Void = { _, _ in }) throws -> PixelView {
         try withContext(bytes) { context, header in
+            try validate(header.width, header.height)
             let rowBytes = header.width * 4
             let destination = output.reserve(rowBytes * header.height).assumingMemoryBound(to: UInt8.self)
             if header.colorType == 0 && header.bitDepth == 16 {
@@ -85,10 +88,7 @@ public final class PNGDecoder {
         guard header.width > 0, header.height > 0 else {
             throw ImagingError(.zeroSize, "the PNG header declares \(header.width)×\(header.height) pixels")
         }
-        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
-        guard !overflow, pixels <= maxPixels else {
-            throw ImagingError(.tooLarge, "a \(header.width)×\(header.height) PNG exceeds the limit of \(maxPixels) pixels")
-        }
+        try ImageLimits(maxDecodedPixels: maxPixels).checkDecoded(width: header.width, height: header.height, format: "PNG")
         return try body(context, header)
     }
 

@@ -69,7 +69,7 @@ struct Predict: ParsableCommand {
 
     /// An encoded image as the model's [3, 224, 224] float32 input.
     static func preprocess(_ path: String, with preprocessor: ImagePreprocessor) throws -> Tensor {
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let bytes = try ImageFile.read(path, limits: preprocessor.limits)
         let size = preprocessor.spec.crop ?? .square(224)
         let tensor = try Tensor.zeros([3, size.height, size.width])
         // Invariant: the tensor owns 3 × height × width aligned floats.

@@ -64,17 +64,20 @@ struct Preprocess: ParsableCommand {
                 print(line)
             } catch {
                 failures += 1
-                printError("sluice preprocess: \(path): \(error)")
+                // Errors that already name the file are printed once with it.
+                var described = "\(error)"
+                if var imaging = error as? ImagingError, imaging.source == path {
+                    imaging.source = nil
+                    described = "\(imaging)"
+                }
+                printError("sluice preprocess: \(path): \(described)")
             }
         }
         if failures > 0 { throw ExitCode(1) }
     }
 
     private func process(_ path: String, _ preprocessor: ImagePreprocessor, _ spec: PreprocessSpec, names: inout Set<String>) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImagingError(.io, "cannot read the file")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try ImageFile.read(path, limits: spec.limits)
         let url = URL(fileURLWithPath: path)
         var name = url.deletingPathExtension().lastPathComponent
         if names.contains(name) { name = url.lastPathComponent }
@@ -89,9 +92,12 @@ struct Preprocess: ParsableCommand {
             guard array.dtype == .uint8 else {
                 throw ImagingError(.unsupported, "a .npy input must be a uint8 [height, width, channels] tensor, not \(array.dtype)")
             }
+            guard array.shape.count == 2 || array.shape.count == 3 else {
+                throw ImagingError(.shapeMismatch, "a .npy input must be a uint8 [height, width, channels] tensor, not shape \(array.shape)")
+            }
             raw = array
-            height = array.shape.first ?? 0
-            width = array.shape.count > 1 ? array.shape[1] : 0
+            (height, width) = (array.shape[0], array.shape[1])
+            try spec.limits.checkDecoded(width: width, height: height, format: "raw tensor")
             described = "raw \(array.shape)"
         } else {
             let header = try bytes.withUnsafeBytes { buffer -> (ImageFormat, Int, Int) in
@@ -106,9 +112,10 @@ struct Preprocess: ParsableCommand {
                 }
             }
             (width, height) = (header.1, header.2)
+            try spec.limits.checkDecoded(width: width, height: height, format: header.0 == .jpeg ? "JPEG" : "PNG")
             described = "\(header.0.rawValue) \(width)×\(height)"
         }
-        let size = spec.outputSize(width: width, height: height)
+        let size = try spec.checkedOutputSize(width: width, height: height)
         let count = 3 * size.width * size.height
         var warnings: [String] = []
         let shape = layout == "nchw" ? [3, size.height, size.width] : [size.height, size.width, 3]

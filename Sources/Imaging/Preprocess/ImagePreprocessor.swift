@@ -15,12 +15,18 @@ public final class ImagePreprocessor {
     private let planes = ScratchBuffer()
     private let rowBuffer = ScratchBuffer()
 
-    public init(spec: PreprocessSpec = .imagenet, maxPixels: Int = JPEGDecoder.defaultMaxPixels) throws {
+    /// `maxPixels`, when given, replaces `spec.limits.maxDecodedPixels`.
+    public init(spec: PreprocessSpec = .imagenet, maxPixels: Int? = nil) throws {
+        var spec = spec
+        if let maxPixels { spec.limits.maxDecodedPixels = maxPixels }
         try spec.validate()
         self.spec = spec
-        decoder = try ImageDecoder(maxPixels: maxPixels)
+        decoder = try ImageDecoder(limits: spec.limits)
         normalizer = Normalizer(spec)
     }
+
+    /// The limits every image is checked against (`spec.limits`).
+    public var limits: ImageLimits { spec.limits }
 
     /// What happened to one encoded image.
     public struct Report: Sendable {
@@ -34,9 +40,10 @@ public final class ImagePreprocessor {
         public var warnings: [String]
     }
 
-    /// Values in the output for an image of `width` × `height` pixels (3 × output height × output width).
-    public func outputCount(width: Int, height: Int) -> Int {
-        let size = spec.outputSize(width: width, height: height)
+    /// Values in the output for an image of `width` × `height` pixels (3 × output height × output width),
+    /// checked against the limits before the caller allocates them.
+    public func outputCount(width: Int, height: Int) throws -> Int {
+        let size = try spec.checkedOutputSize(width: width, height: height)
         return 3 * size.width * size.height
     }
 
@@ -51,7 +58,10 @@ public final class ImagePreprocessor {
             case .none: minimum = nil
             }
         }
-        let decoded = try decoder.decode(bytes, reduceTo: minimum)
+        // The output and intermediate sizes are checked from the header, before the decoder allocates.
+        let decoded = try decoder.decode(bytes, reduceTo: minimum) { width, height, denominator in
+            _ = try checkGeometry(width: width, height: height, denominator: denominator)
+        }
         try resample(decoded.pixels, width: decoded.width, height: decoded.height, denominator: decoded.scaleDenominator,
                      hasSlack: true, into: output)
         return Report(format: decoded.format, width: decoded.width, height: decoded.height,
@@ -71,12 +81,7 @@ public final class ImagePreprocessor {
     /// `pixels` hold an image stored as `width` × `height`, reduced by `denominator` when decoded.
     private func resample(_ pixels: PixelView, width: Int, height: Int, denominator: Int, hasSlack: Bool,
                           into output: PreprocessOutput) throws {
-        let resized = spec.resizedSize(width: width, height: height)
-        guard resized.width > 0, resized.height > 0 else {
-            throw ImagingError(.invalidArgument, "resizing \(width)×\(height) gives \(resized), an empty image")
-        }
-        let x = spec.crop.map { AxisGeometry(resizedSize: resized.width, crop: $0.width) } ?? AxisGeometry(uncropped: resized.width)
-        let y = spec.crop.map { AxisGeometry(resizedSize: resized.height, crop: $0.height) } ?? AxisGeometry(uncropped: resized.height)
+        let (x, y) = try checkGeometry(width: width, height: height, denominator: denominator)
         let pixelsOut = x.outputSize * y.outputSize
         guard output.count == 3 * pixelsOut else {
             throw ImagingError(.invalidArgument, "the output slot holds \(output.count) values; a \(x.outputSize)×\(y.outputSize) RGB image needs \(3 * pixelsOut)")
@@ -106,6 +111,31 @@ public final class ImagePreprocessor {
         var hasSlack: Bool
         var identityX: Bool { in1X == Double(pixels.width) }
         var identityY: Bool { in1Y == Double(pixels.height) }
+    }
+
+    /// The crop geometry of an image stored as `width` × `height` and decoded reduced by `denominator`,
+    /// after checking what it will take: the output against `maxOutputElements`, and the horizontal pass's
+    /// intermediate rows (one row of kept output columns for every source row the kept output rows read; a
+    /// tall image squeezed onto a wide output needs many) against `maxDecodedPixels`.
+    private func checkGeometry(width: Int, height: Int, denominator: Int) throws -> (x: AxisGeometry, y: AxisGeometry) {
+        _ = try spec.checkedOutputSize(width: width, height: height)
+        let resized = spec.resizedSize(width: width, height: height)
+        let x = spec.crop.map { AxisGeometry(resizedSize: resized.width, crop: $0.width) } ?? AxisGeometry(uncropped: resized.width)
+        let y = spec.crop.map { AxisGeometry(resizedSize: resized.height, crop: $0.height) } ?? AxisGeometry(uncropped: resized.height)
+        let kept = y.keptResized
+        guard !kept.isEmpty else { return (x, y) }
+        let sourceRows = Double((height + denominator - 1) / denominator)
+        let scale = Double(height) / Double(denominator) / Double(y.resizedSize)
+        let support = max(scale, 1)
+        let firstRow = max(0, Double(kept.lowerBound) * scale - support)
+        let endRow = min(sourceRows, Double(kept.upperBound) * scale + support + 1)
+        let pixels = Double(x.keptResized.count) * max(1, endRow - firstRow)
+        guard pixels <= Double(spec.limits.maxDecodedPixels) else {
+            throw ImagingError(.tooLarge, "resizing \(width)×\(height) to \(x.resizedSize)×\(y.resizedSize) "
+                + "needs \(Int(pixels)) intermediate pixels, over the limit of \(spec.limits.maxDecodedPixels) "
+                + "(ImageLimits.maxDecodedPixels, which `sluice run` derives from --max-memory)")
+        }
+        return (x, y)
     }
 
     private func run<Sink: PixelSink>(_ source: Source, _ x: AxisGeometry, _ y: AxisGeometry, _ sink: Sink) {

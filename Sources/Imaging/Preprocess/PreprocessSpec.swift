@@ -37,16 +37,19 @@ public struct PreprocessSpec: Sendable, Equatable {
     public var divisor: Float
     /// Decode large JPEGs reduced by 2, 4 or 8 in the DCT domain before resizing (faster, not exact).
     public var fastDecode: Bool
+    /// How large an image (encoded, decoded, output) may be; callers derive them from their memory budget.
+    public var limits: ImageLimits
 
     public init(resize: Resize = .shorterSide(256), crop: Size? = .square(224),
                 mean: SIMD3<Float> = [0.485, 0.456, 0.406], std: SIMD3<Float> = [0.229, 0.224, 0.225],
-                divisor: Float = 255, fastDecode: Bool = false) {
+                divisor: Float = 255, fastDecode: Bool = false, limits: ImageLimits = .default) {
         self.resize = resize
         self.crop = crop
         self.mean = mean
         self.std = std
         self.divisor = divisor
         self.fastDecode = fastDecode
+        self.limits = limits
     }
 
     /// torchvision's standard ImageNet evaluation transform.
@@ -77,6 +80,25 @@ public struct PreprocessSpec: Sendable, Equatable {
         guard divisor != 0, divisor.isFinite else {
             throw ImagingError(.invalidArgument, "the divisor must be finite and non-zero, got \(divisor)")
         }
+        guard limits.maxDecodedPixels > 0, limits.maxOutputElements > 0, limits.maxEncodedBytes > 0 else {
+            throw ImagingError(.invalidArgument, "image limits must be positive, got \(limits)")
+        }
+    }
+
+    /// The output size for an image of `width` × `height` pixels, checked: an empty image or an empty
+    /// resize is `zeroSize`/`invalidArgument`, an output over `limits.maxOutputElements` is `tooLarge`.
+    /// Callers size their output buffers with this before preprocessing.
+    public func checkedOutputSize(width: Int, height: Int) throws -> Size {
+        guard width > 0, height > 0 else {
+            throw ImagingError(.zeroSize, "an image of \(width)×\(height) pixels has nothing to preprocess")
+        }
+        let resized = resizedSize(width: width, height: height)
+        guard resized.width > 0, resized.height > 0 else {
+            throw ImagingError(.invalidArgument, "resizing \(width)×\(height) gives \(resized), an empty image")
+        }
+        let size = crop ?? resized
+        try limits.checkOutput(size, imageWidth: width, imageHeight: height)
+        return size
     }
 
     /// The output size for an image of `width` × `height` pixels.
@@ -91,7 +113,8 @@ public struct PreprocessSpec: Sendable, Equatable {
         return nil
     }
 
-    /// torchvision's `Resize` output size for an image of `width` × `height`.
+    /// torchvision's `Resize` output size for an image of `width` × `height` (0×0 for an empty image; a
+    /// side too long for `Int` saturates at `Int.max`).
     public func resizedSize(width: Int, height: Int) -> Size {
         switch resize {
         case .none:
@@ -109,9 +132,12 @@ public struct PreprocessSpec: Sendable, Equatable {
     /// int(size * long / short) (true division, truncation), then capped by max_size.
     private static func shorterSide(_ n: Int, maxSize: Int?, width: Int, height: Int) -> Size {
         let short = min(width, height), long = max(width, height)
-        var newShort = n, newLong = Int(Double(n * long) / Double(short))
+        guard short > 0 else { return Size(width: 0, height: 0) }
+        let (product, overflow) = n.multipliedReportingOverflow(by: long)
+        let quotient = Double(product) / Double(short)
+        var newShort = n, newLong = overflow || quotient >= 0x1p62 ? Int.max : Int(quotient)
         if let maxSize, newLong > maxSize {
-            newShort = Int(Double(maxSize * newShort) / Double(newLong))
+            newShort = Int(Double(maxSize) * Double(newShort) / Double(newLong))
             newLong = maxSize
         }
         return width <= height ? Size(width: newShort, height: newLong) : Size(width: newLong, height: newShort)

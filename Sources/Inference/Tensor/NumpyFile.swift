@@ -3,14 +3,20 @@ import Foundation
 /// Reads NumPy `.npy` arrays (format versions 1–3): little-endian float32, float16, float64, int64,
 /// int32 or uint8, C order. This is what `sluice predict` takes as already-preprocessed input.
 public enum NumpyFile {
+    /// The longest header read (numpy's own `max_header_size` default is 10,000 bytes).
+    public static let maxHeaderLength = 1 << 16
+    /// The most dimensions an array may have (numpy 2's `NPY_MAXDIMS`).
+    public static let maxDimensions = 64
+
+    /// Maps the file (a regular file only: a device or pipe could be read forever) and copies out the array.
     public static func read(path: String) throws -> Tensor {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw InferenceError(.io, "\(path): cannot read: \(error.localizedDescription)")
+        let file = try MappedFile(path: path)
+        return try withExtendedLifetime(file) {
+            guard let base = file.bytes.baseAddress else { return try parse(Data(), name: path) }
+            // Invariant: the mapping outlives `data`, which is only read inside this closure.
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: file.bytes.count, deallocator: .none)
+            return try parse(data, name: path)
         }
-        return try parse(data, name: path)
     }
 
     public static func parse(_ data: Data, name: String = "array") throws -> Tensor {
@@ -32,10 +38,14 @@ public enum NumpyFile {
         default:
             throw InferenceError(.unsupported, "\(name): .npy format version \(major) is not supported")
         }
-        guard headerStart + headerLength <= data.count,
-              let header = String(data: data.subdata(in: headerStart..<headerStart + headerLength), encoding: .utf8)
-        else {
-            throw InferenceError(.malformedFile, "\(name): the .npy header runs past the end of the file")
+        guard headerLength <= maxHeaderLength else {
+            throw InferenceError(.malformedFile, "\(name): .npy header length \(headerLength) at byte 8 is over the limit of \(maxHeaderLength) bytes")
+        }
+        guard headerLength <= data.count - headerStart else {
+            throw InferenceError(.malformedFile, "\(name): the .npy header of \(headerLength) bytes runs past the end of the \(data.count)-byte file")
+        }
+        guard let header = String(data: data.subdata(in: headerStart..<headerStart + headerLength), encoding: .utf8) else {
+            throw InferenceError(.malformedFile, "\(name): the .npy header (bytes \(headerStart)..<\(headerStart + headerLength)) is not UTF-8 text")
         }
         let descr = try field("descr", in: header, name: name)
         let fortran = try field("fortran_order", in: header, name: name)
@@ -56,20 +66,27 @@ public enum NumpyFile {
         }
         let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard dims.count <= maxDimensions else {
+            throw InferenceError(.malformedFile, "\(name): .npy shape has \(dims.count) dimensions, more than \(maxDimensions)")
+        }
         var shape: [Int] = []
+        var count = 1, overflow = false
         for dim in dims {
             guard let value = Int(dim), value >= 0 else {
-                throw InferenceError(.malformedFile, "\(name): bad .npy shape \(shapeText)")
+                throw InferenceError(.malformedFile, "\(name): bad .npy shape \(shapeText.prefix(200)): '\(dim.prefix(40))' is not a non-negative integer")
             }
             shape.append(value)
-        }
-        let (count, overflow) = shape.reduce((1, false)) { acc, dim in
-            let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
-            return (product, acc.1 || o)
+            let (product, o) = count.multipliedReportingOverflow(by: value)
+            overflow = overflow || o
+            count = product
         }
         let start = headerStart + headerLength
-        guard !overflow, count <= (data.count - start) / dtype.byteSize else {
-            throw InferenceError(.malformedFile, "\(name): shape \(shape) of \(dtype) needs more bytes than the file has")
+        let available = data.count - start
+        guard !overflow else {
+            throw InferenceError(.malformedFile, "\(name): .npy shape \(shape) has more than Int.max elements")
+        }
+        guard count <= available / dtype.byteSize else {
+            throw InferenceError(.malformedFile, "\(name): shape \(shape) of \(dtype) needs \(count) × \(dtype.byteSize) bytes; the file has \(available) after its header (byte \(start))")
         }
         let storage = try TensorStorage(zeroedByteCount: count * dtype.byteSize)
         data.withUnsafeBytes { raw in

@@ -13,8 +13,14 @@ public struct Tensor: Sendable {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw InferenceError(.shapeMismatch, "negative dimension in shape \(shape)")
         }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        guard count.multipliedReportingOverflow(by: dtype.byteSize).partialValue <= storage.byteCount else {
+        var count = 1
+        for dim in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow else { throw InferenceError(.shapeMismatch, "shape \(shape) has more than Int.max elements") }
+            count = product
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow, bytes <= storage.byteCount else {
             throw InferenceError(.shapeMismatch, "shape \(shape) of \(dtype) needs more than the \(storage.byteCount) bytes given")
         }
         self.shape = shape

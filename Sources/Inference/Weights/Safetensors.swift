@@ -48,6 +48,9 @@ public final class SafetensorsFile: WeightSource, @unchecked Sendable {
         }
         let dataStart = 8 + headerLength
         let headerData = Data(bytes[8..<dataStart])
+        if let depth = Self.nestingBeyond(Self.maximumNesting, headerData) {
+            throw malformed("header nests JSON deeper than \(Self.maximumNesting) levels (at byte \(8 + depth))")
+        }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: headerData)
@@ -64,39 +67,53 @@ public final class SafetensorsFile: WeightSource, @unchecked Sendable {
                 for (key, v) in meta { metadata[key] = (v as? String) ?? "\(v)" }
                 continue
             }
+            let tensor = Self.quoted(name)
             guard let info = value as? [String: Any],
                   let dtypeName = info["dtype"] as? String,
                   let shapeValues = info["shape"] as? [Any],
                   let offsetValues = info["data_offsets"] as? [Any], offsetValues.count == 2
-            else { throw malformed("tensor '\(name)' lacks dtype, shape or data_offsets") }
+            else { throw malformed("tensor \(tensor) lacks dtype, shape or data_offsets") }
             guard let dtype = DType(safetensorsName: dtypeName) else {
-                throw malformed("tensor '\(name)' has unknown dtype \(dtypeName)")
+                throw malformed("tensor \(tensor) has unknown dtype \(Self.quoted(dtypeName))")
             }
-            let shape = try shapeValues.map { v -> Int in
-                guard let n = Self.integer(v), n >= 0 else { throw malformed("tensor '\(name)' has a bad shape \(shapeValues)") }
+            guard shapeValues.count <= Self.maximumDimensions else {
+                throw malformed("tensor \(tensor) has \(shapeValues.count) dimensions, more than \(Self.maximumDimensions)")
+            }
+            let shape = try shapeValues.enumerated().map { i, v -> Int in
+                guard let n = Self.integer(v), n >= 0 else {
+                    throw malformed("tensor \(tensor) has a bad shape: dimension \(i) (\(Self.quoted("\(v)"))) is not a non-negative integer")
+                }
                 return n
             }
             guard let begin = Self.integer(offsetValues[0]), let end = Self.integer(offsetValues[1]),
                   begin >= 0, begin <= end
-            else { throw malformed("tensor '\(name)' has bad data_offsets \(offsetValues)") }
+            else {
+                throw malformed("tensor \(tensor) has bad data_offsets \(Self.quoted("\(offsetValues)")): need two integers 0 ≤ begin ≤ end")
+            }
             guard end <= bytes.count - dataStart else {
-                throw malformed("tensor '\(name)' data_offsets [\(begin), \(end)) run past the \(bytes.count - dataStart)-byte data section (truncated file or lying header)")
+                throw malformed("tensor \(tensor) data_offsets [\(begin), \(end)) run past the \(bytes.count - dataStart)-byte data section (truncated file or lying header)")
             }
             var count = 1
             for dim in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-                guard !overflow else { throw malformed("tensor '\(name)' shape \(shape) overflows") }
+                guard !overflow else { throw malformed("tensor \(tensor) shape \(shape) overflows") }
                 count = product
             }
             guard count.multipliedReportingOverflow(by: dtype.byteSize) == (end - begin, false) else {
-                throw malformed("tensor '\(name)' is \(shape) of \(dtypeName) (\(count) × \(dtype.byteSize) bytes) but its data_offsets span \(end - begin) bytes")
+                throw malformed("tensor \(tensor) is \(shape) of \(dtypeName) (\(count) × \(dtype.byteSize) bytes) but its data_offsets span \(end - begin) bytes")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, byteRange: (dataStart + begin)..<(dataStart + end))
         }
-        // Tensors must not overlap (the format requires a contiguous, non-overlapping layout).
-        let ranges = entries.sorted { $0.value.byteRange.lowerBound < $1.value.byteRange.lowerBound }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where a.value.byteRange.upperBound > b.value.byteRange.lowerBound {
-            throw malformed("tensors '\(a.key)' and '\(b.key)' overlap")
+        // Tensors must not overlap (the format requires a contiguous, non-overlapping layout). In order of
+        // start, a tensor overlaps an earlier one exactly when it starts before the furthest end so far.
+        let ranges = entries.filter { !$0.value.byteRange.isEmpty }
+            .sorted { ($0.value.byteRange.lowerBound, $0.key) < ($1.value.byteRange.lowerBound, $1.key) }
+        var furthest: (name: String, end: Int)?
+        for (name, entry) in ranges {
+            if let furthest, entry.byteRange.lowerBound < furthest.end {
+                throw malformed("tensors \(Self.quoted(furthest.name)) and \(Self.quoted(name)) overlap (bytes \(entry.byteRange.lowerBound)..<\(min(furthest.end, entry.byteRange.upperBound)) of the file)")
+            }
+            if entry.byteRange.upperBound > furthest?.end ?? 0 { furthest = (name, entry.byteRange.upperBound) }
         }
         self.entries = entries
         self.metadata = metadata
@@ -108,7 +125,10 @@ public final class SafetensorsFile: WeightSource, @unchecked Sendable {
             throw InferenceError(.missingWeight, "\(path): no tensor named '\(name)'")
         }
         // Invariant: byteRange lies inside the mapping (checked in init).
-        let base = UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!) + entry.byteRange.lowerBound
+        guard let mapping = file.bytes.baseAddress else {
+            throw InferenceError(.malformedFile, "\(path): '\(name)' has no data (empty file)")
+        }
+        let base = UnsafeMutableRawPointer(mutating: mapping) + entry.byteRange.lowerBound
         let storage = TensorStorage(borrowing: base, byteCount: entry.byteRange.count, owner: file)
         return try Tensor(shape: entry.shape, dtype: entry.dtype, storage: storage)
     }
@@ -128,9 +148,45 @@ public final class SafetensorsFile: WeightSource, @unchecked Sendable {
         return try rawTensor(named: name).asFloat32()
     }
 
+    /// A JSON number that is an integer (not a boolean, not a fraction, within ±9e15).
     private static func integer(_ value: Any) -> Int? {
+        // `is Bool` holds for the numbers 0 and 1 too (NSNumber bridging); JSON's true and false have a class of their own.
+        if type(of: value) == jsonBooleanType { return nil }
         if let n = value as? Int { return n }
         if let d = value as? Double, d == d.rounded(), abs(d) < 9e15 { return Int(d) }
         return nil
+    }
+
+    private static let jsonBooleanType: Any.Type = type(of: NSNumber(value: true) as Any)
+
+    /// The most dimensions a tensor may have.
+    static let maximumDimensions = 64
+    /// The deepest JSON nesting accepted (a valid header nests 3 levels).
+    static let maximumNesting = 64
+
+    /// The offset at which `json` first nests brackets deeper than `limit`, counted outside strings, or nil.
+    /// Checked before parsing, so a hostile header cannot exhaust the parser's stack.
+    static func nestingBeyond(_ limit: Int, _ json: Data) -> Int? {
+        var depth = 0, inString = false, escaped = false
+        for (offset, byte) in json.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limit { return offset }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// A tensor name or string from the header for a message: quoted, at most 80 characters.
+    static func quoted(_ text: String) -> String {
+        text.count <= 80 ? "'\(text)'" : "'\(text.prefix(80))…' (\(text.utf8.count) bytes)"
     }
 }
