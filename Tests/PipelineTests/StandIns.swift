@@ -7,7 +7,7 @@ import Foundation
 struct CropPreprocessor: RecordPreprocessor {
     var outputShape: [Int] { [3, 4, 4] }
 
-    func makeWorker() -> any PreprocessWorker { Worker() }
+    func makeWorker(memoryShare: Int) -> any PreprocessWorker { Worker() }
 
     final class Worker: PreprocessWorker {
         struct Corrupt: Error, CustomStringConvertible { var description: String { "corrupt test image" } }

@@ -18,7 +18,14 @@ public struct StandardPreprocessor: RecordPreprocessor {
         return [3, size.height, size.width]
     }
 
-    public func makeWorker() -> any PreprocessWorker { Worker(spec: spec) }
+    public func makeWorker(memoryShare: Int) -> any PreprocessWorker {
+        var spec = spec
+        let share = ImageLimits(memoryBudget: memoryShare)
+        spec.limits = ImageLimits(maxDecodedPixels: min(spec.limits.maxDecodedPixels, share.maxDecodedPixels),
+                                  maxOutputElements: min(spec.limits.maxOutputElements, share.maxOutputElements),
+                                  maxEncodedBytes: min(spec.limits.maxEncodedBytes, share.maxEncodedBytes))
+        return Worker(spec: spec)
+    }
 
     final class Worker: PreprocessWorker {
         private let spec: PreprocessSpec

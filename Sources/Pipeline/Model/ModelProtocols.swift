@@ -24,7 +24,9 @@ public enum RecordPayload {
 /// own their scratch buffers; a worker is used by one thread at a time.
 public protocol RecordPreprocessor: Sendable {
     var outputShape: [Int] { get }
-    func makeWorker() -> any PreprocessWorker
+    /// A worker whose scratch memory (decoded image, resampling rows) stays within `memoryShare` bytes:
+    /// larger images are refused per record, with an error that names the limit.
+    func makeWorker(memoryShare: Int) -> any PreprocessWorker
 }
 
 public protocol PreprocessWorker: AnyObject {

@@ -5,8 +5,12 @@ import Foundation
 struct PreprocessOperator {
     let job: Job
     let stats: StageStats
+    /// Threads preprocessing at once: they share the decoding part of the memory plan.
+    let workers: Int
 
-    func makeWorker() -> any PreprocessWorker { job.preprocessor.makeWorker() }
+    func makeWorker() -> any PreprocessWorker {
+        job.preprocessor.makeWorker(memoryShare: MemoryPlan(configuration: job.configuration).decodeBytes / max(1, workers))
+    }
 
     /// Row `i` of `chunk` as a slot record, or nil when it has no usable payload (reported as an error row).
     func record(_ chunk: RecordChunk, _ i: Int) -> Batch.Slot? {

@@ -34,7 +34,7 @@ struct FusedStrategy {
     /// One task: partitions one after another, each read, preprocessed and inferred in batches of its own.
     private func runTask(model: any ClassifierModel, partitions: BoundedQueue<PlannedUnit>,
                          read: StageStats, preprocess: StageStats, infer: StageStats) {
-        let preprocessor = PreprocessOperator(job: job, stats: preprocess)
+        let preprocessor = PreprocessOperator(job: job, stats: preprocess, workers: job.modelLayout.copies)
         let worker = preprocessor.makeWorker()
         let inferrer = InferOperator(model: model, stats: infer)
         // Postprocessing runs in the task too, as in one fused UDF.

@@ -22,9 +22,10 @@ struct StagedStrategy {
         plan.forEach { units.push($0) }
         units.close()
         let staged = StagedUnits()
-        let preprocessor = PreprocessOperator(job: job, stats: preprocess)
+        let workers = c.workers ?? ProcessInfo.processInfo.activeProcessorCount
+        let preprocessor = PreprocessOperator(job: job, stats: preprocess, workers: workers)
         let threads = StageThreads()
-        for w in 0..<(c.workers ?? ProcessInfo.processInfo.activeProcessorCount) {
+        for w in 0..<workers {
             threads.spawn("stage-\(w)") {
                 preprocess.threadStarted()
                 let worker = preprocessor.makeWorker()

@@ -51,7 +51,7 @@ struct StreamingStrategy {
         }
 
         let workersDone = DispatchGroup()
-        let preprocessor = PreprocessOperator(job: job, stats: preprocess)
+        let preprocessor = PreprocessOperator(job: job, stats: preprocess, workers: workers)
         for w in 0..<workers {
             threads.spawn("preprocess-\(w)", group: workersDone) {
                 preprocess.threadStarted()
@@ -112,7 +112,8 @@ struct StreamingStrategy {
 }
 
 /// How the memory budget (`--max-memory`) is spent: a quarter on input chunks in flight between the reader
-/// and the workers, the rest (at most) on pooled batches (model input + logits).
+/// and the workers, a quarter on the workers' decoding scratch (split between them), at most half on pooled
+/// batches (model input + logits). Beyond it: the model (weights and activation arena) and the runtime.
 struct MemoryPlan {
     let batches: Int
     let chunkRows: Int
@@ -122,6 +123,9 @@ struct MemoryPlan {
     /// The largest single chunk the reader may produce: a third of `inputBytes`, because reading a row group
     /// of encoded images briefly holds its compressed and decompressed pages beside the chunk.
     let maxChunkBytes: Int
+
+    /// Decoding scratch of all preprocessing workers together.
+    var decodeBytes: Int { inputBytes }
 
     /// The smallest budget a run accepts.
     static let minimumBytes: Int64 = 64 << 20
