@@ -28,6 +28,20 @@ struct WrittenFilesReadByPyarrowTests {
             paths.append(path)
         }
 
+        // Zero rows (a predictions part whose every record failed): pyarrow must read 0 rows, same schema.
+        var emptyPaths: [String] = []
+        for dictionary in [true, false] {
+            let path = directory.appendingPathComponent("empty-types-\(dictionary).parquet").path
+            try Data(ZeroRowWriteTests.zeroRowFile(dictionary: dictionary)).write(to: URL(fileURLWithPath: path))
+            emptyPaths.append(path)
+        }
+        for layout in TensorLayout.allCases {
+            let path = directory.appendingPathComponent("empty-tensor-\(layout.rawValue).parquet").path
+            try Data(ZeroRowWriteTests.zeroRowTensorFile(layout: layout)).write(to: URL(fileURLWithPath: path))
+            emptyPaths.append(path)
+        }
+        paths += emptyPaths
+
         let script = TestPaths.repository.appendingPathComponent("Tests/Fixtures/expect_with_pyarrow.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -39,7 +53,17 @@ struct WrittenFilesReadByPyarrowTests {
         for path in paths {
             try ConformanceTests().check(ConformanceCase(dataPath: path, expectedPath: path + ".expected.json"))
         }
+        for path in emptyPaths {
+            let expected = try JSONValue.parse(String(contentsOfFile: path + ".expected.json", encoding: .utf8))
+            #expect(expected["num_rows"]?.int == 0, "\(path)")
+            guard case let .object(fields)? = expected["arrow_fields"] else {
+                Issue.record("\(path): no arrow_fields")
+                continue
+            }
+            #expect(fields.map(\.0) == (path.contains("empty-tensor") ? ["image"] : WriterRoundTripTests.fields.map(\.name)), "\(path)")
+        }
         for layout in TensorLayout.allCases {
+            let emptyTensor = try JSONValue.parse(String(contentsOfFile: directory.appendingPathComponent("empty-tensor-\(layout.rawValue).parquet").path + ".expected.json", encoding: .utf8))
             let path = directory.appendingPathComponent("tensor-\(layout.rawValue).parquet").path
             let expected = try JSONValue.parse(String(contentsOfFile: path + ".expected.json", encoding: .utf8))
             let field = try #require(expected["arrow_fields"]?["image"])
@@ -55,6 +79,8 @@ struct WrittenFilesReadByPyarrowTests {
                 // pyarrow knows Arrow's canonical tensor type and rebuilds it.
                 #expect(type == "extension<arrow.fixed_shape_tensor[value_type=uint8, shape=[4,3,2], permutation=[0,1,2]]>")
             }
+            // A zero-row file has the same Arrow type as a full one.
+            #expect(emptyTensor["arrow_fields"]?["image"]?["type"]?.string == type)
             // And the values pyarrow read are our pixels, row by row.
             let rows = try #require(expected["columns"]?["image"]?.array)
             #expect(rows.count == 5)

@@ -16,7 +16,9 @@ struct ChunkEncoder {
         var indices: [UInt32]?
         var indexWidth = 0
 
-        if useDictionary, descriptor.physicalType != .boolean, let (dictionary, map) = DictionaryBuilder.build(data.values),
+        // No values (zero rows, or every entry null): no dictionary, whose index width would be undefined.
+        if useDictionary, descriptor.physicalType != .boolean, data.values.count > 0,
+           let (dictionary, map) = DictionaryBuilder.build(data.values),
            dictionary.plainSize <= dictionaryLimit {
             dictionaryOffset = start
             var header = PageHeader()
