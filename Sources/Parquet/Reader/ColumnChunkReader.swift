@@ -8,6 +8,9 @@ public struct ColumnChunkData: Sendable {
     public var values: ColumnValues
     /// Entries (values and nulls/empty lists) in the chunk.
     public var entryCount = 0
+    /// Rows the pages hold (entries that start a row); equal to the row group's declared row count once
+    /// `readColumnChunk` returns.
+    public var rowCount = 0
 
     init(column: ColumnDescriptor) {
         self.column = column
@@ -65,8 +68,14 @@ extension ParquetFileReader {
                 }
             }
             guard data.entryCount == expected else {
-                throw ParquetError.corruptPage("the column chunk holds \(data.entryCount) values, its metadata says \(expected)")
+                throw ParquetError(.rowCountMismatch, "the column chunk's pages hold \(data.entryCount) values, its metadata declares \(expected)")
             }
+            // (A chunk without values may have no pages at all, and an offset of 0.)
+            if chunkPadding == 0, start >= 4 {
+                pageIndex += 1
+                try stream.checkNoFurtherValues(declared: expected)
+            }
+            try checkRowCount(data.rowCount, rowGroup: rowGroup)
             return data
         } catch let error as ParquetError {
             var at = location(rowGroup: rowGroup, column: column)
@@ -76,20 +85,32 @@ extension ParquetFileReader {
     }
 }
 
+extension ParquetFileReader {
+    /// Throws `.rowCountMismatch` unless `decoded` rows is what the row group declares.
+    func checkRowCount(_ decoded: Int, rowGroup: Int) throws {
+        let declared = metadata.rowGroups[rowGroup].numRows
+        guard Int64(decoded) == declared else {
+            throw ParquetError(.rowCountMismatch, "the column chunk's pages hold \(decoded) rows, the row group declares \(declared)")
+        }
+    }
+}
+
 extension ColumnChunkData {
     mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int) throws {
         let count = page.numValues
         // The chunk's metadata bounds what a page may claim, so a lying header cannot make us allocate more.
         guard count >= 0, count <= expectedTotal - entryCount else {
-            throw ParquetError.corruptPage("page claims \(count) values but the chunk has only \(expectedTotal - entryCount) left")
+            throw ParquetError(.rowCountMismatch, "page claims \(count) values but the chunk has only \(expectedTotal - entryCount) left")
         }
         var nonNull = count
+        if page.repetitionLevels == nil { rowCount += count }
         if let section = page.repetitionLevels {
             let start = repetitionLevels.count
             repetitionLevels.append(contentsOf: repeatElement(0, count: count))
             try repetitionLevels.withUnsafeMutableBufferPointer {
                 try decodeLevels(section, maxLevel: column.maxRepetitionLevel, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
             }
+            rowCount += repetitionLevels[start...].reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
             if start == 0 && entryCount == 0, count > 0, repetitionLevels[0] != 0 {
                 throw ParquetError.corruptPage("the first value of the column chunk does not start a row (repetition level \(repetitionLevels[0]))")
             }

@@ -43,6 +43,23 @@ struct PageStream {
         return try body(header, UnsafeRawBufferPointer(rebasing: window.bytes[offset..<offset + size]))
     }
 
+    /// After the values a chunk declares: the rest of the chunk (normally nothing) must hold no data page
+    /// with values, or the pages hold more than the metadata declares.
+    mutating func checkNoFurtherValues(declared: Int) throws {
+        while !isAtEnd {
+            let extra = try nextPage { header, _ in
+                switch header.type {
+                case .dataPage: Int(header.dataPageHeader?.numValues ?? 0)
+                case .dataPageV2: Int(header.dataPageHeaderV2?.numValues ?? 0)
+                case .dictionaryPage, .indexPage: 0
+                }
+            }
+            guard extra == 0 else {
+                throw ParquetError(.rowCountMismatch, "the column chunk's pages hold more than the \(declared) values its metadata declares (\(extra) more in a further page)")
+            }
+        }
+    }
+
     private mutating func readHeader() throws -> PageHeader {
         var attempt = min(Int64(256), chunkEnd - position)
         while true {

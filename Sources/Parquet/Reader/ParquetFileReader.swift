@@ -54,7 +54,11 @@ public final class ParquetFileReader: Sendable {
         }
     }
 
-    public var numRows: Int64 { metadata.rowGroups.reduce(0) { $0 + $1.numRows } }
+    /// Rows the footer declares: the sum over row groups (checked not to overflow when the file was opened).
+    /// The file-level `num_rows` is not used: some writers leave it 0.
+    /// Readers check every row group's pages against its declaration, and throw `.rowCountMismatch` when
+    /// they disagree, so a file that reads without error holds exactly this many rows.
+    public var numRows: Int64 { metadata.rowGroups.reduce(0) { $0 &+ $1.numRows } }
     public var rowGroupCount: Int { metadata.rowGroups.count }
 
     /// The Arrow schema pyarrow and Ray store under `ARROW:schema`, when present.
@@ -96,7 +100,7 @@ public final class ParquetFileReader: Sendable {
 
     /// parquet-mr before 1.2.9 (PARQUET-816) wrote column chunk sizes that leave out the dictionary page
     /// header; like parquet-cpp, read up to 100 bytes further for such files.
-    private var chunkPadding: Int64 {
+    var chunkPadding: Int64 {
         guard let createdBy = metadata.createdBy, createdBy.hasPrefix("parquet-mr") else { return 0 }
         let version = createdBy.split(separator: " ").dropFirst(2).first.map { $0.split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) } }
         guard let version, version.count >= 3 else { return 100 }
@@ -104,10 +108,16 @@ public final class ParquetFileReader: Sendable {
     }
 
     private static func validate(_ metadata: FileMetaData, _ schema: Schema, fileSize: Int64) throws {
+        var totalRows: Int64 = 0
         for (g, group) in metadata.rowGroups.enumerated() {
             guard group.numRows >= 0 else {
                 throw ParquetError(.corruptMetadata, "negative row count \(group.numRows)", at: .init(rowGroup: g))
             }
+            let (sum, overflow) = totalRows.addingReportingOverflow(group.numRows)
+            guard !overflow else {
+                throw ParquetError(.limitExceeded, "the row groups' row counts add up to more than \(Int64.max)", at: .init(rowGroup: g))
+            }
+            totalRows = sum
             guard group.columns.count == schema.columns.count else {
                 throw ParquetError(.corruptMetadata, "row group has \(group.columns.count) column chunks, the schema has \(schema.columns.count) leaf columns",
                                    at: .init(rowGroup: g))
@@ -130,7 +140,11 @@ public final class ParquetFileReader: Sendable {
                 let bodyEnd = fileSize - 8
                 guard meta.totalCompressedSize >= 0, meta.numValues >= 0, start >= 4 || (start == 0 && meta.numValues == 0),
                       start <= bodyEnd, meta.totalCompressedSize <= bodyEnd - start else {
-                    throw ParquetError(.corruptMetadata, "chunk range \(start)..<\(start + meta.totalCompressedSize) (\(meta.numValues) values) lies outside the file's \(fileSize) bytes", at: at)
+                    throw ParquetError(.corruptMetadata, "chunk of \(meta.totalCompressedSize) bytes at byte \(start) (\(meta.numValues) values) lies outside the file's \(fileSize) bytes", at: at)
+                }
+                // Every row has at least one entry (a value, a null or an empty list) in every leaf column.
+                guard group.numRows <= meta.numValues else {
+                    throw ParquetError(.rowCountMismatch, "the row group declares \(group.numRows) rows but the column chunk declares only \(meta.numValues) values", at: at)
                 }
             }
         }
