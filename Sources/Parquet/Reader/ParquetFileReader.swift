@@ -5,6 +5,10 @@ public final class ParquetFileReader: Sendable {
     public let metadata: FileMetaData
     public let schema: Schema
     public let fileSize: Int64
+    /// `ARROW:schema` decoded once when the file is opened (a decoding error is kept and thrown on use),
+    /// and its top-level fields by name: per-field questions must not decode it again (quadratic in columns).
+    private let decodedArrowSchema: Result<ArrowSchema?, ParquetError>
+    private let arrowFieldIndex: [String: Int]
 
     static let magic: [UInt8] = Array("PAR1".utf8)
     static let encryptedMagic: [UInt8] = Array("PARE".utf8)
@@ -52,19 +56,54 @@ public final class ParquetFileReader: Sendable {
             try Self.validate(metadata, schema, fileSize: size)
             return (size, metadata, schema)
         }
+        decodedArrowSchema = Self.decodeArrowSchema(metadata, at: location)
+        var index: [String: Int] = [:]
+        if case let .success(arrow?) = decodedArrowSchema {
+            for (i, field) in arrow.fields.enumerated() where index[field.name] == nil { index[field.name] = i }
+        }
+        arrowFieldIndex = index
     }
 
     /// Rows the footer declares: the sum over row groups (checked not to overflow when the file was opened).
     /// The file-level `num_rows` is not used: some writers leave it 0.
     /// Readers check every row group's pages against its declaration, and throw `.rowCountMismatch` when
     /// they disagree, so a file that reads without error holds exactly this many rows.
+    private static func decodeArrowSchema(_ metadata: FileMetaData, at location: ParquetError.Location) -> Result<ArrowSchema?, ParquetError> {
+        guard let encoded = metadata.metadataValue("ARROW:schema") else { return .success(nil) }
+        do {
+            return .success(try ArrowSchema(ipcSchemaBase64: encoded))
+        } catch let error as ParquetError {
+            return .failure(error.located(location))
+        } catch {
+            return .failure(ParquetError(.corruptMetadata, "ARROW:schema: \(error)", at: location))
+        }
+    }
+
     public var numRows: Int64 { metadata.rowGroups.reduce(0) { $0 &+ $1.numRows } }
     public var rowGroupCount: Int { metadata.rowGroups.count }
 
-    /// The Arrow schema pyarrow and Ray store under `ARROW:schema`, when present.
+    /// The Arrow schema pyarrow and Ray store under `ARROW:schema`, when present (decoded once, at open).
     public func arrowSchema() throws -> ArrowSchema? {
-        guard let encoded = metadata.metadataValue("ARROW:schema") else { return nil }
-        return try withLocation(.init(file: source.name)) { try ArrowSchema(ipcSchemaBase64: encoded) }
+        try decodedArrowSchema.get()
+    }
+
+    /// The Arrow field of the top-level column `name` (the first of that name), in constant time.
+    public func arrowField(named name: String) throws -> ArrowField? {
+        guard let arrow = try arrowSchema(), let i = arrowFieldIndex[name] else { return nil }
+        return arrow.fields[i]
+    }
+
+    /// How the Arrow schema describes each top-level field that is also in the Parquet schema, in Arrow
+    /// order: tensor columns (and tensor types this module cannot read) without decoding anything again.
+    public func tensorFields() throws -> [(name: String, detection: TensorTypeDetection)] {
+        guard let arrow = try arrowSchema() else { return [] }
+        return arrow.fields.compactMap { field in
+            guard schema.field(named: field.name) != nil else { return nil }
+            switch field.tensorType {
+            case .notATensor: return nil
+            case let detection: return (field.name, detection)
+            }
+        }
     }
 
     func location(rowGroup: Int, column: ColumnDescriptor) -> ParquetError.Location {

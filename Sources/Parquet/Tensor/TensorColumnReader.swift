@@ -103,7 +103,7 @@ public final class TensorColumnReader {
 
     /// The tensor type the file's Arrow schema gives the field, if any.
     public static func describedTensor(file: ParquetFileReader, field name: String) throws -> TensorType? {
-        guard let arrow = try file.arrowSchema(), let field = arrow.fields.first(where: { $0.name == name }) else { return nil }
+        guard let field = try file.arrowField(named: name) else { return nil }
         switch field.tensorType {
         case .notATensor: return nil
         case let .tensor(type): return type
