@@ -22,9 +22,12 @@ public struct ColumnChunkData: Sendable {
 public struct ReadOptions: Sendable {
     /// Check each page's CRC-32 when the writer stored one (pyarrow does not by default).
     public var verifyChecksums = false
+    /// Bounds on what a file may make the reader allocate.
+    public var limits = ReadLimits.default
 
-    public init(verifyChecksums: Bool = false) {
+    public init(verifyChecksums: Bool = false, limits: ReadLimits = .default) {
         self.verifyChecksums = verifyChecksums
+        self.limits = limits
     }
 }
 
@@ -35,13 +38,13 @@ extension ParquetFileReader {
             throw ParquetError(.invalidArgument, "column \(index) does not exist (the file has \(schema.columns.count))", at: .init(file: source.name))
         }
         let column = schema.columns[index]
-        let decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
+        let decoder = PageDecoder(verifyChecksums: options.verifyChecksums, limits: options.limits)
         var data = ColumnChunkData(column: column)
         var pageIndex = -1
         do {
             let (meta, start, length) = try chunkRange(rowGroup: rowGroup, column: index)
             let codec = try self.codec(of: meta)
-            var stream = PageStream(source: source, start: start, length: length)
+            var stream = PageStream(source: source, start: start, length: length, limits: options.limits)
             var dictionary: ColumnValues?
             let expected = Int(meta.numValues)
             while data.entryCount < expected && !stream.isAtEnd {
@@ -60,7 +63,7 @@ extension ParquetFileReader {
                     case .dataPage, .dataPageV2:
                         try decoder.withDataPage(header, stored, codec: codec, maxRepetition: column.maxRepetitionLevel,
                                                  maxDefinition: column.maxDefinitionLevel) { page in
-                            try data.append(page, dictionary: dictionary, expectedTotal: expected)
+                            try data.append(page, dictionary: dictionary, expectedTotal: expected, limits: options.limits)
                         }
                     case .indexPage:
                         break
@@ -96,12 +99,14 @@ extension ParquetFileReader {
 }
 
 extension ColumnChunkData {
-    mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int) throws {
+    mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int, limits: ReadLimits) throws {
         let count = page.numValues
         // The chunk's metadata bounds what a page may claim, so a lying header cannot make us allocate more.
         guard count >= 0, count <= expectedTotal - entryCount else {
             throw ParquetError(.rowCountMismatch, "page claims \(count) values but the chunk has only \(expectedTotal - entryCount) left")
         }
+        let levelBytes = (page.repetitionLevels == nil ? 0 : 2) + (page.definitionLevels == nil ? 0 : 2)
+        try limits.checkPageEntries(count, bytesPerEntry: levelBytes + column.physicalType.decodedBytesPerValue, what: "data page")
         var nonNull = count
         if page.repetitionLevels == nil { rowCount += count }
         if let section = page.repetitionLevels {
@@ -127,7 +132,7 @@ extension ColumnChunkData {
             }
         }
         let decoded = try ValueDecoding.decode(page.values, encoding: page.encoding, column: column, count: nonNull,
-                                               dictionary: dictionary)
+                                               dictionary: dictionary, maxBytes: limits.maxDecodedPageBytes)
         try values.append(contentsOf: decoded)
         entryCount += count
     }

@@ -35,6 +35,7 @@ public final class TensorColumnReader {
     private var codec = CompressionCodec.uncompressed
     private var valuesLeftInChunk = 0
     private let decoder: PageDecoder
+    private let limits: ReadLimits
     private var dictionary: TensorDictionary?
     private var rowsDelivered = 0
     private var pageInChunk = -1
@@ -91,11 +92,16 @@ public final class TensorColumnReader {
             }
             count = product
         }
+        let (rowBytes, overflow) = count.multipliedReportingOverflow(by: resolvedElement.byteWidth)
+        guard !overflow, rowBytes <= options.limits.maxTensorRowBytes else {
+            throw ParquetError(.limitExceeded, "a tensor of shape \(resolvedShape) \(resolvedElement) takes more than the \(options.limits.maxTensorRowBytes) bytes a row may (ReadLimits.maxTensorRowBytes)", at: at)
+        }
+        self.limits = options.limits
         self.shape = resolvedShape
         self.element = resolvedElement
         self.elementsPerRow = count
         self.rowGroups = rowGroups ?? Array(0..<file.rowGroupCount)
-        self.decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
+        self.decoder = PageDecoder(verifyChecksums: options.verifyChecksums, limits: options.limits)
         for group in self.rowGroups where group < 0 || group >= file.rowGroupCount {
             throw ParquetError(.invalidArgument, "row group \(group) does not exist (the file has \(file.rowGroupCount))", at: at)
         }
@@ -201,7 +207,7 @@ public final class TensorColumnReader {
             let (meta, start, length) = try file.chunkRange(rowGroup: group, column: column.index)
             let codec = try file.codec(of: meta)
             self.codec = codec
-            pages = PageStream(source: file.source, start: start, length: length)
+            pages = PageStream(source: file.source, start: start, length: length, limits: limits)
             valuesLeftInChunk = Int(meta.numValues)
             valuesInChunk = valuesLeftInChunk
             chunkStart = start
@@ -246,6 +252,8 @@ public final class TensorColumnReader {
                     guard page.numValues <= valuesLeftInChunk else {
                         throw ParquetError(.rowCountMismatch, "page claims \(page.numValues) values but the chunk has only \(valuesLeftInChunk) left")
                     }
+                    // Levels (irregular pages) and values: checked once per page, never per value.
+                    try limits.checkPageEntries(page.numValues, bytesPerEntry: element.byteWidth + 4, what: "tensor data page")
                     try decodeDataPage(page)
                     valuesLeftInChunk -= page.numValues
                     if let group = currentGroup, Int64(rowsInChunk) > file.metadata.rowGroups[group].numRows {
