@@ -20,6 +20,10 @@ public struct ParquetError: Error, CustomStringConvertible, Sendable, Equatable 
         case schemaMismatch
         /// The caller asked for something impossible (bad argument, wrong column kind).
         case invalidArgument
+        /// The pages hold a different number of rows or values than the footer declares.
+        case rowCountMismatch
+        /// A count or size the file declares exceeds what it can hold or a configured `ReadLimits` bound.
+        case limitExceeded
     }
 
     /// Where in a file an error happened. Every field is optional: each layer fills what it knows.

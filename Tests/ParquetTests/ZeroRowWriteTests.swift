@@ -46,6 +46,7 @@ struct ZeroRowWriteTests {
             for column in 0..<reader.schema.columns.count {
                 let data = try reader.readColumnChunk(rowGroup: group, column: column)
                 #expect(data.entryCount == 0)
+                #expect(data.rowCount == 0)
             }
         }
     }
@@ -73,6 +74,7 @@ struct ZeroRowWriteTests {
             let tensors = try TensorColumnReader(file: reader, column: "image")
             #expect(tensors.shape == [4, 3, 2])
             #expect(try tensors.next(targetRows: 4) == nil)
+            #expect(tensors.rowsDecoded == 0)
             #expect(try reader.readRows(rowGroup: 0).isEmpty)
         }
     }

@@ -10,7 +10,9 @@ enum DeltaLengthByteArrayDecoder {
     static func decode(_ data: UnsafeRawBufferPointer, count: Int, consumed: inout Int) throws -> BinaryValues {
         guard count >= 0 else { throw ParquetError(.invalidArgument, "negative value count \(count)") }
         var lengthsDecoder = try DeltaBinaryPackedDecoder(data)
-        guard lengthsDecoder.totalValueCount >= count else {
+        // Exactly: every length is decoded to find the bytes, so a header declaring more values than the
+        // page has would make a tiny page allocate gigabytes.
+        guard lengthsDecoder.totalValueCount == count else {
             throw ParquetError.corruptPage(
                 "DELTA_LENGTH_BYTE_ARRAY holds \(lengthsDecoder.totalValueCount) lengths, \(count) values expected")
         }
@@ -50,7 +52,7 @@ enum DeltaByteArrayDecoder {
     static func decode(_ data: UnsafeRawBufferPointer, count: Int) throws -> BinaryValues {
         guard count >= 0 else { throw ParquetError(.invalidArgument, "negative value count \(count)") }
         var prefixDecoder = try DeltaBinaryPackedDecoder(data)
-        guard prefixDecoder.totalValueCount >= count else {
+        guard prefixDecoder.totalValueCount == count else {
             throw ParquetError.corruptPage(
                 "DELTA_BYTE_ARRAY holds \(prefixDecoder.totalValueCount) prefix lengths, \(count) values expected")
         }

@@ -8,6 +8,9 @@ public struct ColumnChunkData: Sendable {
     public var values: ColumnValues
     /// Entries (values and nulls/empty lists) in the chunk.
     public var entryCount = 0
+    /// Rows the pages hold (entries that start a row); equal to the row group's declared row count once
+    /// `readColumnChunk` returns.
+    public var rowCount = 0
 
     init(column: ColumnDescriptor) {
         self.column = column
@@ -19,9 +22,12 @@ public struct ColumnChunkData: Sendable {
 public struct ReadOptions: Sendable {
     /// Check each page's CRC-32 when the writer stored one (pyarrow does not by default).
     public var verifyChecksums = false
+    /// Bounds on what a file may make the reader allocate.
+    public var limits = ReadLimits.default
 
-    public init(verifyChecksums: Bool = false) {
+    public init(verifyChecksums: Bool = false, limits: ReadLimits = .default) {
         self.verifyChecksums = verifyChecksums
+        self.limits = limits
     }
 }
 
@@ -32,13 +38,13 @@ extension ParquetFileReader {
             throw ParquetError(.invalidArgument, "column \(index) does not exist (the file has \(schema.columns.count))", at: .init(file: source.name))
         }
         let column = schema.columns[index]
-        let decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
+        let decoder = PageDecoder(verifyChecksums: options.verifyChecksums, limits: options.limits)
         var data = ColumnChunkData(column: column)
         var pageIndex = -1
         do {
             let (meta, start, length) = try chunkRange(rowGroup: rowGroup, column: index)
             let codec = try self.codec(of: meta)
-            var stream = PageStream(source: source, start: start, length: length)
+            var stream = PageStream(source: source, start: start, length: length, limits: options.limits)
             var dictionary: ColumnValues?
             let expected = Int(meta.numValues)
             while data.entryCount < expected && !stream.isAtEnd {
@@ -57,7 +63,7 @@ extension ParquetFileReader {
                     case .dataPage, .dataPageV2:
                         try decoder.withDataPage(header, stored, codec: codec, maxRepetition: column.maxRepetitionLevel,
                                                  maxDefinition: column.maxDefinitionLevel) { page in
-                            try data.append(page, dictionary: dictionary, expectedTotal: expected)
+                            try data.append(page, dictionary: dictionary, expectedTotal: expected, limits: options.limits)
                         }
                     case .indexPage:
                         break
@@ -65,8 +71,14 @@ extension ParquetFileReader {
                 }
             }
             guard data.entryCount == expected else {
-                throw ParquetError.corruptPage("the column chunk holds \(data.entryCount) values, its metadata says \(expected)")
+                throw ParquetError(.rowCountMismatch, "the column chunk's pages hold \(data.entryCount) values, its metadata declares \(expected)")
             }
+            // (A chunk without values may have no pages at all, and an offset of 0.)
+            if chunkPadding == 0, start >= 4 {
+                pageIndex += 1
+                try stream.checkNoFurtherValues(declared: expected)
+            }
+            try checkRowCount(data.rowCount, rowGroup: rowGroup)
             return data
         } catch let error as ParquetError {
             var at = location(rowGroup: rowGroup, column: column)
@@ -76,20 +88,34 @@ extension ParquetFileReader {
     }
 }
 
+extension ParquetFileReader {
+    /// Throws `.rowCountMismatch` unless `decoded` rows is what the row group declares.
+    func checkRowCount(_ decoded: Int, rowGroup: Int) throws {
+        let declared = metadata.rowGroups[rowGroup].numRows
+        guard Int64(decoded) == declared else {
+            throw ParquetError(.rowCountMismatch, "the column chunk's pages hold \(decoded) rows, the row group declares \(declared)")
+        }
+    }
+}
+
 extension ColumnChunkData {
-    mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int) throws {
+    mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int, limits: ReadLimits) throws {
         let count = page.numValues
         // The chunk's metadata bounds what a page may claim, so a lying header cannot make us allocate more.
         guard count >= 0, count <= expectedTotal - entryCount else {
-            throw ParquetError.corruptPage("page claims \(count) values but the chunk has only \(expectedTotal - entryCount) left")
+            throw ParquetError(.rowCountMismatch, "page claims \(count) values but the chunk has only \(expectedTotal - entryCount) left")
         }
+        let levelBytes = (page.repetitionLevels == nil ? 0 : 2) + (page.definitionLevels == nil ? 0 : 2)
+        try limits.checkPageEntries(count, bytesPerEntry: levelBytes + column.physicalType.decodedBytesPerValue, what: "data page")
         var nonNull = count
+        if page.repetitionLevels == nil { rowCount += count }
         if let section = page.repetitionLevels {
             let start = repetitionLevels.count
             repetitionLevels.append(contentsOf: repeatElement(0, count: count))
             try repetitionLevels.withUnsafeMutableBufferPointer {
                 try decodeLevels(section, maxLevel: column.maxRepetitionLevel, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
             }
+            rowCount += repetitionLevels[start...].reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
             if start == 0 && entryCount == 0, count > 0, repetitionLevels[0] != 0 {
                 throw ParquetError.corruptPage("the first value of the column chunk does not start a row (repetition level \(repetitionLevels[0]))")
             }
@@ -106,7 +132,7 @@ extension ColumnChunkData {
             }
         }
         let decoded = try ValueDecoding.decode(page.values, encoding: page.encoding, column: column, count: nonNull,
-                                               dictionary: dictionary)
+                                               dictionary: dictionary, maxBytes: limits.maxDecodedPageBytes)
         try values.append(contentsOf: decoded)
         entryCount += count
     }

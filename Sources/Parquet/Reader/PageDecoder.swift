@@ -18,10 +18,14 @@ struct LevelSection {
 final class PageDecoder {
     let decompressor = Decompressor()
     var verifyChecksums: Bool
-    private var scratch: [UInt8] = []
+    let limits: ReadLimits
+    /// Uninitialised and grown only when a page needs more: a size a header declares costs no memory
+    /// (no zero-fill) until the codec, which checks that size, writes it.
+    private let scratch = WindowBuffer()
 
-    init(verifyChecksums: Bool = false) {
+    init(verifyChecksums: Bool = false, limits: ReadLimits = .default) {
         self.verifyChecksums = verifyChecksums
+        self.limits = limits
     }
 
     func checkCRC(_ header: PageHeader, _ stored: UnsafeRawBufferPointer) throws {
@@ -97,12 +101,11 @@ final class PageDecoder {
             }
             return try body(stored)
         }
-        if scratch.count < size { scratch = [UInt8](repeating: 0, count: size) }
-        return try scratch.withUnsafeMutableBytes { buffer in
-            let output = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
-            try decompressor.decompress(codec, stored, into: output)
-            return try body(UnsafeRawBufferPointer(output))
-        }
+        try limits.checkPageSize(size, what: "uncompressed page")
+        try Decompressor.checkPlausible(codec, stored, declared: size)
+        let output = scratch.resize(size)
+        try decompressor.decompress(codec, stored, into: output)
+        return try body(UnsafeRawBufferPointer(output))
     }
 
     /// Splits the levels off the front of a v1 page: RLE levels carry a 4-byte length prefix,

@@ -2,17 +2,18 @@
 /// chunk of any size is read with a few large requests and at most one window plus one page in memory.
 struct PageStream {
     static let windowSize = 4 << 20
-    static let maxPageSize = 1 << 30
 
     private let source: any ByteRangeSource
     private let chunkEnd: Int64
+    private let limits: ReadLimits
     private var window = WindowBuffer()
     private var windowStart: Int64
     /// File offset of the next page header.
     private(set) var position: Int64
 
-    init(source: any ByteRangeSource, start: Int64, length: Int64) {
+    init(source: any ByteRangeSource, start: Int64, length: Int64, limits: ReadLimits = .default) {
         self.source = source
+        self.limits = limits
         self.chunkEnd = start + length
         self.windowStart = start
         self.position = start
@@ -31,9 +32,8 @@ struct PageStream {
             throw error.located(.init(byteOffset: headerOffset))
         }
         let size = Int(header.compressedPageSize)
-        guard size <= Self.maxPageSize, Int(header.uncompressedPageSize) <= Self.maxPageSize else {
-            throw ParquetError.corruptMetadata("page of \(max(size, Int(header.uncompressedPageSize))) bytes exceeds the \(Self.maxPageSize >> 20) MiB limit")
-        }
+        try limits.checkPageSize(size, what: "stored page")
+        try limits.checkPageSize(Int(header.uncompressedPageSize), what: "uncompressed page")
         guard Int64(size) <= chunkEnd - position else {
             throw ParquetError.truncated("page of \(size) bytes runs past the end of its column chunk (\(chunkEnd - position) bytes left)")
         }
@@ -41,6 +41,23 @@ struct PageStream {
         let offset = Int(position - windowStart)
         position += Int64(size)
         return try body(header, UnsafeRawBufferPointer(rebasing: window.bytes[offset..<offset + size]))
+    }
+
+    /// After the values a chunk declares: the rest of the chunk (normally nothing) must hold no data page
+    /// with values, or the pages hold more than the metadata declares.
+    mutating func checkNoFurtherValues(declared: Int) throws {
+        while !isAtEnd {
+            let extra = try nextPage { header, _ in
+                switch header.type {
+                case .dataPage: Int(header.dataPageHeader?.numValues ?? 0)
+                case .dataPageV2: Int(header.dataPageHeaderV2?.numValues ?? 0)
+                case .dictionaryPage, .indexPage: 0
+                }
+            }
+            guard extra == 0 else {
+                throw ParquetError(.rowCountMismatch, "the column chunk's pages hold more than the \(declared) values its metadata declares (\(extra) more in a further page)")
+            }
+        }
     }
 
     private mutating func readHeader() throws -> PageHeader {
@@ -57,7 +74,7 @@ struct PageStream {
             } catch let error as ParquetError where error.kind == .truncated {
                 // The header may be longer than the bytes we looked at (large statistics): look further.
                 let left = chunkEnd - position
-                guard Int64(available) < left, attempt < Int64(Self.maxPageSize) else {
+                guard Int64(available) < left, attempt < Int64(limits.maxPageBytes) else {
                     throw ParquetError.corruptMetadata("page header at byte \(position) cannot be decoded: \(error.message)")
                 }
                 attempt = min(left, attempt * 16)

@@ -5,6 +5,10 @@ public final class ParquetFileReader: Sendable {
     public let metadata: FileMetaData
     public let schema: Schema
     public let fileSize: Int64
+    /// `ARROW:schema` decoded once when the file is opened (a decoding error is kept and thrown on use),
+    /// and its top-level fields by name: per-field questions must not decode it again (quadratic in columns).
+    private let decodedArrowSchema: Result<ArrowSchema?, ParquetError>
+    private let arrowFieldIndex: [String: Int]
 
     static let magic: [UInt8] = Array("PAR1".utf8)
     static let encryptedMagic: [UInt8] = Array("PARE".utf8)
@@ -52,15 +56,54 @@ public final class ParquetFileReader: Sendable {
             try Self.validate(metadata, schema, fileSize: size)
             return (size, metadata, schema)
         }
+        decodedArrowSchema = Self.decodeArrowSchema(metadata, at: location)
+        var index: [String: Int] = [:]
+        if case let .success(arrow?) = decodedArrowSchema {
+            for (i, field) in arrow.fields.enumerated() where index[field.name] == nil { index[field.name] = i }
+        }
+        arrowFieldIndex = index
     }
 
-    public var numRows: Int64 { metadata.rowGroups.reduce(0) { $0 + $1.numRows } }
+    /// Rows the footer declares: the sum over row groups (checked not to overflow when the file was opened).
+    /// The file-level `num_rows` is not used: some writers leave it 0.
+    /// Readers check every row group's pages against its declaration, and throw `.rowCountMismatch` when
+    /// they disagree, so a file that reads without error holds exactly this many rows.
+    private static func decodeArrowSchema(_ metadata: FileMetaData, at location: ParquetError.Location) -> Result<ArrowSchema?, ParquetError> {
+        guard let encoded = metadata.metadataValue("ARROW:schema") else { return .success(nil) }
+        do {
+            return .success(try ArrowSchema(ipcSchemaBase64: encoded))
+        } catch let error as ParquetError {
+            return .failure(error.located(location))
+        } catch {
+            return .failure(ParquetError(.corruptMetadata, "ARROW:schema: \(error)", at: location))
+        }
+    }
+
+    public var numRows: Int64 { metadata.rowGroups.reduce(0) { $0 &+ $1.numRows } }
     public var rowGroupCount: Int { metadata.rowGroups.count }
 
-    /// The Arrow schema pyarrow and Ray store under `ARROW:schema`, when present.
+    /// The Arrow schema pyarrow and Ray store under `ARROW:schema`, when present (decoded once, at open).
     public func arrowSchema() throws -> ArrowSchema? {
-        guard let encoded = metadata.metadataValue("ARROW:schema") else { return nil }
-        return try withLocation(.init(file: source.name)) { try ArrowSchema(ipcSchemaBase64: encoded) }
+        try decodedArrowSchema.get()
+    }
+
+    /// The Arrow field of the top-level column `name` (the first of that name), in constant time.
+    public func arrowField(named name: String) throws -> ArrowField? {
+        guard let arrow = try arrowSchema(), let i = arrowFieldIndex[name] else { return nil }
+        return arrow.fields[i]
+    }
+
+    /// How the Arrow schema describes each top-level field that is also in the Parquet schema, in Arrow
+    /// order: tensor columns (and tensor types this module cannot read) without decoding anything again.
+    public func tensorFields() throws -> [(name: String, detection: TensorTypeDetection)] {
+        guard let arrow = try arrowSchema() else { return [] }
+        return arrow.fields.compactMap { field in
+            guard schema.field(named: field.name) != nil else { return nil }
+            switch field.tensorType {
+            case .notATensor: return nil
+            case let detection: return (field.name, detection)
+            }
+        }
     }
 
     func location(rowGroup: Int, column: ColumnDescriptor) -> ParquetError.Location {
@@ -96,7 +139,7 @@ public final class ParquetFileReader: Sendable {
 
     /// parquet-mr before 1.2.9 (PARQUET-816) wrote column chunk sizes that leave out the dictionary page
     /// header; like parquet-cpp, read up to 100 bytes further for such files.
-    private var chunkPadding: Int64 {
+    var chunkPadding: Int64 {
         guard let createdBy = metadata.createdBy, createdBy.hasPrefix("parquet-mr") else { return 0 }
         let version = createdBy.split(separator: " ").dropFirst(2).first.map { $0.split(separator: ".").compactMap { Int($0.prefix { $0.isNumber }) } }
         guard let version, version.count >= 3 else { return 100 }
@@ -104,10 +147,16 @@ public final class ParquetFileReader: Sendable {
     }
 
     private static func validate(_ metadata: FileMetaData, _ schema: Schema, fileSize: Int64) throws {
+        var totalRows: Int64 = 0
         for (g, group) in metadata.rowGroups.enumerated() {
             guard group.numRows >= 0 else {
                 throw ParquetError(.corruptMetadata, "negative row count \(group.numRows)", at: .init(rowGroup: g))
             }
+            let (sum, overflow) = totalRows.addingReportingOverflow(group.numRows)
+            guard !overflow else {
+                throw ParquetError(.limitExceeded, "the row groups' row counts add up to more than \(Int64.max)", at: .init(rowGroup: g))
+            }
+            totalRows = sum
             guard group.columns.count == schema.columns.count else {
                 throw ParquetError(.corruptMetadata, "row group has \(group.columns.count) column chunks, the schema has \(schema.columns.count) leaf columns",
                                    at: .init(rowGroup: g))
@@ -130,7 +179,11 @@ public final class ParquetFileReader: Sendable {
                 let bodyEnd = fileSize - 8
                 guard meta.totalCompressedSize >= 0, meta.numValues >= 0, start >= 4 || (start == 0 && meta.numValues == 0),
                       start <= bodyEnd, meta.totalCompressedSize <= bodyEnd - start else {
-                    throw ParquetError(.corruptMetadata, "chunk range \(start)..<\(start + meta.totalCompressedSize) (\(meta.numValues) values) lies outside the file's \(fileSize) bytes", at: at)
+                    throw ParquetError(.corruptMetadata, "chunk of \(meta.totalCompressedSize) bytes at byte \(start) (\(meta.numValues) values) lies outside the file's \(fileSize) bytes", at: at)
+                }
+                // Every row has at least one entry (a value, a null or an empty list) in every leaf column.
+                guard group.numRows <= meta.numValues else {
+                    throw ParquetError(.rowCountMismatch, "the row group declares \(group.numRows) rows but the column chunk declares only \(meta.numValues) values", at: at)
                 }
             }
         }

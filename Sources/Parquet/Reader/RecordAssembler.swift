@@ -150,6 +150,8 @@ struct RecordAssembler {
 }
 
 extension ParquetFileReader {
+    static let maxRowsWithoutColumns = 1 << 20
+
     /// Reads whole rows of one row group as values (for inspection and tests; the hot paths read columns).
     public func readRows(rowGroup: Int, fields names: [String]? = nil, options: ReadOptions = ReadOptions()) throws -> [[ParquetValue.Field]] {
         let fields = try names.map { try $0.map { name in
@@ -167,7 +169,12 @@ extension ParquetFileReader {
         guard rowGroup >= 0, rowGroup < metadata.rowGroups.count else {
             throw ParquetError(.invalidArgument, "row group \(rowGroup) does not exist", at: .init(file: source.name))
         }
+        // readColumnChunk checked each column's rows against this count; with no column read, nothing did.
         let rowCount = Int(metadata.rowGroups[rowGroup].numRows)
+        guard !columns.isEmpty || rowCount <= Self.maxRowsWithoutColumns else {
+            throw ParquetError(.limitExceeded, "the row group declares \(rowCount) rows and no column was read to confirm them (at most \(Self.maxRowsWithoutColumns) without columns)",
+                               at: .init(file: source.name, rowGroup: rowGroup))
+        }
         return try withLocation(.init(file: source.name, rowGroup: rowGroup)) {
             try RecordAssembler(schema: schema, columns: columns).rows(fields: fields, rowCount: rowCount)
         }

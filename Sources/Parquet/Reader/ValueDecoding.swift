@@ -1,7 +1,7 @@
 /// Decodes the values section of a page (or a dictionary page) into typed values.
 enum ValueDecoding {
     static func decode(_ data: UnsafeRawBufferPointer, encoding: Encoding, column: ColumnDescriptor,
-                       count: Int, dictionary: ColumnValues?) throws -> ColumnValues {
+                       count: Int, dictionary: ColumnValues?, maxBytes: Int = ReadLimits.default.maxDecodedPageBytes) throws -> ColumnValues {
         let type = column.physicalType
         switch encoding {
         case .plain:
@@ -10,7 +10,7 @@ enum ValueDecoding {
             guard let dictionary else {
                 throw ParquetError.corruptPage("dictionary-encoded page but the column chunk has no dictionary page")
             }
-            return try dictionaryIndices(data, count: count) { try dictionary.gather($0) }
+            return try dictionaryIndices(data, count: count) { try dictionary.gather($0, maxBytes: maxBytes) }
         case .rle:
             guard type == .boolean else { throw ParquetError.unsupported("RLE value encoding for \(type)") }
             // RLE booleans carry a 4-byte length prefix.

@@ -31,6 +31,8 @@ public struct ColumnDescriptor: Sendable {
 public struct Schema: Sendable {
     public let root: SchemaNode
     public let columns: [ColumnDescriptor]
+    /// Top-level field positions by name (the first of a name), so a lookup per field stays linear overall.
+    private let fieldIndex: [String: Int]
 
     /// Top-level fields.
     public var fields: [SchemaNode] { root.children }
@@ -55,10 +57,13 @@ public struct Schema: Sendable {
         root = SchemaNode(element: first, children: children, path: [], maxDefinitionLevel: 0,
                           maxRepetitionLevel: 0, leafRange: 0..<builder.columns.count)
         columns = builder.columns
+        var index: [String: Int] = [:]
+        for (i, child) in children.enumerated() where index[child.name] == nil { index[child.name] = i }
+        fieldIndex = index
     }
 
     public func field(named name: String) -> SchemaNode? {
-        fields.first { $0.name == name }
+        fieldIndex[name].map { root.children[$0] }
     }
 
     /// The leaf whose dotted path is `path` (e.g. "image.list.element").

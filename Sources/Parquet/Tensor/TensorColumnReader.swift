@@ -25,6 +25,9 @@ public final class TensorColumnReader {
     public let element: TensorElement
     public let elementsPerRow: Int
     public var rowBytes: Int { elementsPerRow * element.byteWidth }
+    /// Rows returned so far by `next`. Each row group's pages are checked against its declared row count
+    /// (a mismatch throws `.rowCountMismatch`), so after the last batch this is the file's row count.
+    public var rowsDecoded: Int { rowsDelivered }
 
     private let rowGroups: [Int]
     private var nextRowGroup = 0
@@ -32,9 +35,15 @@ public final class TensorColumnReader {
     private var codec = CompressionCodec.uncompressed
     private var valuesLeftInChunk = 0
     private let decoder: PageDecoder
+    private let limits: ReadLimits
     private var dictionary: TensorDictionary?
     private var rowsDelivered = 0
     private var pageInChunk = -1
+    /// The row group whose chunk is being read, and the rows its pages have started so far.
+    private var currentGroup: Int?
+    private var rowsInChunk = 0
+    private var valuesInChunk = 0
+    private var chunkStart: Int64 = 0
 
     /// Output rows (complete ones, then the row in progress).
     private var output: [UInt8] = []
@@ -83,11 +92,16 @@ public final class TensorColumnReader {
             }
             count = product
         }
+        let (rowBytes, overflow) = count.multipliedReportingOverflow(by: resolvedElement.byteWidth)
+        guard !overflow, rowBytes <= options.limits.maxTensorRowBytes else {
+            throw ParquetError(.limitExceeded, "a tensor of shape \(resolvedShape) \(resolvedElement) takes more than the \(options.limits.maxTensorRowBytes) bytes a row may (ReadLimits.maxTensorRowBytes)", at: at)
+        }
+        self.limits = options.limits
         self.shape = resolvedShape
         self.element = resolvedElement
         self.elementsPerRow = count
         self.rowGroups = rowGroups ?? Array(0..<file.rowGroupCount)
-        self.decoder = PageDecoder(verifyChecksums: options.verifyChecksums)
+        self.decoder = PageDecoder(verifyChecksums: options.verifyChecksums, limits: options.limits)
         for group in self.rowGroups where group < 0 || group >= file.rowGroupCount {
             throw ParquetError(.invalidArgument, "row group \(group) does not exist (the file has \(file.rowGroupCount))", at: at)
         }
@@ -95,7 +109,7 @@ public final class TensorColumnReader {
 
     /// The tensor type the file's Arrow schema gives the field, if any.
     public static func describedTensor(file: ParquetFileReader, field name: String) throws -> TensorType? {
-        guard let arrow = try file.arrowSchema(), let field = arrow.fields.first(where: { $0.name == name }) else { return nil }
+        guard let field = try file.arrowField(named: name) else { return nil }
         switch field.tensorType {
         case .notATensor: return nil
         case let .tensor(type): return type
@@ -174,6 +188,7 @@ public final class TensorColumnReader {
     private func decodeNextPage() throws -> Bool {
         while true {
             if pages == nil || valuesLeftInChunk <= 0 || pages?.isAtEnd == true {
+                try finishChunk()
                 guard nextRowGroup < rowGroups.count else { return false }
                 try openChunk(rowGroups[nextRowGroup])
                 nextRowGroup += 1
@@ -192,10 +207,29 @@ public final class TensorColumnReader {
             let (meta, start, length) = try file.chunkRange(rowGroup: group, column: column.index)
             let codec = try file.codec(of: meta)
             self.codec = codec
-            pages = PageStream(source: file.source, start: start, length: length)
+            pages = PageStream(source: file.source, start: start, length: length, limits: limits)
             valuesLeftInChunk = Int(meta.numValues)
+            valuesInChunk = valuesLeftInChunk
+            chunkStart = start
+            rowsInChunk = 0
+            currentGroup = group
             dictionary = nil
             pageInChunk = -1
+        }
+    }
+
+    /// At the end of a chunk: its pages must have held exactly the values and rows the footer declares.
+    private func finishChunk() throws {
+        guard let group = currentGroup else { return }
+        currentGroup = nil
+        try withLocation(file.location(rowGroup: group, column: column)) {
+            guard valuesLeftInChunk == 0 else {
+                throw ParquetError(.rowCountMismatch, "the column chunk's pages hold \(valuesInChunk - valuesLeftInChunk) values, its metadata declares \(valuesInChunk)")
+            }
+            if file.chunkPadding == 0, chunkStart >= 4, var stream = pages {
+                try stream.checkNoFurtherValues(declared: valuesInChunk)
+            }
+            try file.checkRowCount(rowsInChunk, rowGroup: group)
         }
     }
 
@@ -216,10 +250,15 @@ public final class TensorColumnReader {
                 try decoder.withDataPage(header, stored, codec: codec, maxRepetition: 1,
                                          maxDefinition: column.maxDefinitionLevel) { page in
                     guard page.numValues <= valuesLeftInChunk else {
-                        throw ParquetError.corruptPage("page claims \(page.numValues) values but the chunk has only \(valuesLeftInChunk) left")
+                        throw ParquetError(.rowCountMismatch, "page claims \(page.numValues) values but the chunk has only \(valuesLeftInChunk) left")
                     }
+                    // Levels (irregular pages) and values: checked once per page, never per value.
+                    try limits.checkPageEntries(page.numValues, bytesPerEntry: element.byteWidth + 4, what: "tensor data page")
                     try decodeDataPage(page)
                     valuesLeftInChunk -= page.numValues
+                    if let group = currentGroup, Int64(rowsInChunk) > file.metadata.rowGroups[group].numRows {
+                        try file.checkRowCount(rowsInChunk, rowGroup: group)
+                    }
                 }
                 return true
             case .indexPage:
@@ -230,7 +269,8 @@ public final class TensorColumnReader {
 
     private func decodeDataPage(_ page: DataPageSections) throws {
         let count = page.numValues
-        if let rows = try uniformRows(page) {
+        if let (rows, starts) = try uniformRows(page) {
+            rowsInChunk += starts
             // Every entry is a value and rows line up: the values are one contiguous run of the output.
             let already = pendingElements ?? 0
             ensureCapacity(rows: completeRows + rows + 1)
@@ -258,8 +298,8 @@ public final class TensorColumnReader {
     }
 
     /// How many rows a page completes, if its levels are the regular pattern of non-null rows of exactly
-    /// `elementsPerRow` values (walking level runs, not values); nil otherwise.
-    private func uniformRows(_ page: DataPageSections) throws -> Int? {
+    /// `elementsPerRow` values (walking level runs, not values), and how many rows it starts; nil otherwise.
+    private func uniformRows(_ page: DataPageSections) throws -> (completed: Int, starts: Int)? {
         let count = page.numValues
         if let definition = page.definitionLevels {
             guard definition.encoding == .rle else { return nil }
@@ -288,10 +328,12 @@ public final class TensorColumnReader {
         let rowLength = elementsPerRow
         var position = pendingElements ?? 0  // elements of the current row so far
         var completed = 0
+        var starts = 0
         var seen = 0
         // A 0 starts a row (only after a complete one); a 1 continues one (never past rowLength).
         func step(_ level: UInt32, _ length: Int) -> Bool {
             if level == 0 {
+                starts += length
                 for _ in 0..<length {
                     guard position == 0 || position == rowLength else { return false }
                     if position == rowLength { completed += 1 }
@@ -319,7 +361,7 @@ public final class TensorColumnReader {
             }
         }
         if position == rowLength { completed += 1 }
-        return completed
+        return (completed, starts)
     }
 
     /// Writes `count` non-null values of the page, in order, as elements at `destination`.
@@ -357,6 +399,7 @@ public final class TensorColumnReader {
         var nextValue = 0
         for i in 0..<count {
             if repetition[i] == 0 {
+                rowsInChunk += 1
                 finishPendingRow()
                 pendingElements = 0
                 ensureCapacity(rows: completeRows + 1)

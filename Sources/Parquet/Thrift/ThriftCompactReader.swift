@@ -15,7 +15,9 @@ struct ThriftCompactReader {
     private let buffer: UnsafeRawBufferPointer
     private(set) var position: Int
     private var lastFieldIDs: [Int16] = []
-    private static let maxDepth = 64
+    /// Structs and containers open now; every kind counts, or lists of lists would recurse unbounded.
+    private var depth = 0
+    static let maxDepth = 64
 
     init(_ buffer: UnsafeRawBufferPointer, position: Int = 0) {
         self.buffer = buffer
@@ -27,14 +29,20 @@ struct ThriftCompactReader {
     // MARK: structs and fields
 
     mutating func beginStruct() throws {
-        guard lastFieldIDs.count < Self.maxDepth else {
-            throw ParquetError.corruptMetadata("thrift structures nested deeper than \(Self.maxDepth)")
-        }
+        try enterNesting()
         lastFieldIDs.append(0)
     }
 
     mutating func endStruct() {
         lastFieldIDs.removeLast()
+        depth -= 1
+    }
+
+    private mutating func enterNesting() throws {
+        guard depth < Self.maxDepth else {
+            throw ParquetError.corruptMetadata("thrift values nested deeper than \(Self.maxDepth) at byte \(position)")
+        }
+        depth += 1
     }
 
     /// The next field header of the current struct, or nil at its stop byte.
@@ -125,11 +133,13 @@ struct ThriftCompactReader {
     mutating func readList<T>(_ field: ThriftField, of type: ThriftType,
                               _ element: (inout ThriftCompactReader) throws -> T) throws -> [T] {
         let count = try readListHeader(field, elementType: type)
+        try enterNesting()
         var result: [T] = []
         result.reserveCapacity(min(count, remaining))
         for _ in 0..<count {
             result.append(try element(&self))
         }
+        depth -= 1
         return result
     }
 
@@ -165,7 +175,9 @@ struct ThriftCompactReader {
         case .binary: try advance(try readLength())
         case .list, .set:
             let (count, elementType) = try readListHeaderRaw()
+            try enterNesting()
             try skipElements(count, of: elementType)
+            depth -= 1
         case .map:
             let count = try readLength()
             guard count > 0 else { return }
@@ -173,10 +185,12 @@ struct ThriftCompactReader {
             guard let keyType = ThriftType(rawValue: types >> 4), let valueType = ThriftType(rawValue: types & 0x0F) else {
                 throw ParquetError.corruptMetadata("bad map element types \(types)")
             }
+            try enterNesting()
             for _ in 0..<count {
                 try skipElement(keyType)
                 try skipElement(valueType)
             }
+            depth -= 1
         case .structure:
             try beginStruct()
             while let field = try nextField() { try skip(field.type) }

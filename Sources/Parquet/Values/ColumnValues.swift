@@ -51,11 +51,23 @@ public enum ColumnValues: Sendable, Equatable {
         }
     }
 
-    /// The values at `indices` (dictionary decoding); every index is checked against the dictionary's size.
-    func gather(_ indices: UnsafeBufferPointer<UInt32>) throws -> ColumnValues {
+    /// The values at `indices` (dictionary decoding); every index is checked against the dictionary's size,
+    /// and the bytes gathered against `maxBytes` (a long dictionary value repeated can make a small page huge).
+    func gather(_ indices: UnsafeBufferPointer<UInt32>, maxBytes: Int = ReadLimits.default.maxDecodedPageBytes) throws -> ColumnValues {
         let size = count
         for index in indices where Int(index) >= size {
             throw ParquetError.corruptPage("dictionary index \(index) is out of range for a dictionary of \(size) values")
+        }
+        switch self {
+        case let .int96(v), let .byteArray(v), let .fixedLenByteArray(v):
+            var total = 0
+            for index in indices {
+                total += v.offsets[Int(index) + 1] - v.offsets[Int(index)]
+                guard total <= maxBytes else {
+                    throw ParquetError(.limitExceeded, "\(indices.count) dictionary values gather more than \(maxBytes) bytes (ReadLimits.maxDecodedPageBytes)")
+                }
+            }
+        default: break
         }
         switch self {
         case let .boolean(v): return .boolean(indices.map { v[Int($0)] })
