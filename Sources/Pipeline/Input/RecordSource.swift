@@ -104,6 +104,8 @@ final class ParquetRecordSource {
     private(set) var rowsRead = 0
     /// The most bytes of input one chunk (a tensor chunk, or a row group of encoded images) may hold.
     let maxChunkBytes: Int
+    /// Pages and rows the reader may allocate: bounded by the same share of --max-memory as one chunk.
+    var readOptions: ReadOptions { ReadOptions(limits: ReadLimits(memoryBudget: maxChunkBytes * 4)) }
     private var tensors: TensorColumnReader?
     private var nextGroup = 0
     private var nextRow = 0
@@ -123,7 +125,7 @@ final class ParquetRecordSource {
             throw PipelineError.input("\(path): no id column named '\(idColumn)'")
         }
         if case let .tensor(name, shape) = column {
-            tensors = try TensorColumnReader(file: reader, column: name)
+            tensors = try TensorColumnReader(file: reader, column: name, options: readOptions)
             guard let bytes = Self.product(shape), bytes <= maxChunkBytes else {
                 throw PipelineError.input("\(path): column '\(name)' holds images of shape \(shape), larger than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory")
             }
@@ -168,7 +170,7 @@ final class ParquetRecordSource {
             guard size <= Int64(maxChunkBytes) else {
                 throw PipelineError.input("\(displayName): row group \(group) holds \(size) bytes of encoded images in column '\(column.name)', more than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory or write smaller row groups")
             }
-            let data = try reader.readColumnChunk(rowGroup: group, column: leaf)
+            let data = try reader.readColumnChunk(rowGroup: group, column: leaf, options: readOptions)
             guard case let .byteArray(values) = data.values else {
                 throw PipelineError.input("\(displayName): image bytes column is not binary")
             }
@@ -215,7 +217,7 @@ final class ParquetRecordSource {
             return (first..<first + count).map { "\(name):\($0)" }
         }
         while pendingIDs.count < count && idGroup < reader.rowGroupCount {
-            let rows = try reader.readRows(rowGroup: idGroup, fields: [idColumn])
+            let rows = try reader.readRows(rowGroup: idGroup, fields: [idColumn], options: readOptions)
             idGroup += 1
             pendingIDs += rows.map { row in
                 switch row.first?.value {
