@@ -25,6 +25,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
+    @OptionGroup(title: "Preprocessing") var preprocessing: PreprocessOptions
+
     @Option(help: "Images per batch.")
     var batchSize = 64
 
@@ -40,8 +42,20 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
-    /// Bad model options fail here, before any data is generated.
-    func validate() throws { _ = try model.factory() }
+    /// Bad options fail here, before any data is generated.
+    func validate() throws {
+        _ = try preprocessing.spec()
+        _ = try strategyList()
+    }
+
+    private func strategyList() throws -> [RunConfiguration.Strategy] {
+        try strategies.split(separator: ",").map {
+            guard let strategy = RunConfiguration.Strategy(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--strategies: unknown strategy '\($0)' (streaming, fused, staged)")
+            }
+            return strategy
+        }
+    }
 
     func run() throws {
         var runner = BenchRunner(executable: try currentExecutable())
@@ -49,15 +63,12 @@ struct Bench: ParsableCommand {
         runner.input = input
         runner.model = model.model
         runner.weights = model.weights
-        runner.precision = model.precision
-        runner.runOptions = model.runOptions
+        runner.precision = model.precision.rawValue
+        runner.runOptions = model.arguments + preprocessing.arguments
         runner.batchSize = batchSize
         runner.runPeers = !noPeers
         runner.peersDirectory = peers
-        runner.strategies = try strategies.split(separator: ",").map {
-            guard let strategy = RunConfiguration.Strategy(rawValue: String($0)) else { throw ValidationError("unknown strategy \($0)") }
-            return strategy
-        }
+        runner.strategies = try strategyList()
         let report = try runner.run { printError($0) }
         let chart = (reportDirectory as NSString).appendingPathComponent("bench-chart.svg")
         try report.svg().write(toFile: chart, atomically: true, encoding: .utf8)

@@ -28,30 +28,24 @@ struct Gen: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "raw (HWC uint8 tensors) or jpeg (the same images as JPEG bytes in a binary column).")
-    var format = "raw"
+    var format = DatasetGenerator.Format.raw
 
     @Option(help: "JPEG quality (1-100) of --format jpeg.")
     var quality = 90
 
     @Option(help: "Tensor type name in the Arrow schema: \(TensorLayout.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var layout = TensorLayout.rayV2.rawValue
+    var layout = TensorLayout.rayV2
 
     @Option(help: "Compression codec: snappy, zstd, gzip, lz4_raw or none.")
-    var codec = "snappy"
+    var codec = CompressionCodec.snappy
 
     func run() throws {
-        guard let format = DatasetGenerator.Format(rawValue: format) else {
-            throw ValidationError("--format must be raw or jpeg")
-        }
-        guard let layout = TensorLayout(rawValue: layout) else {
-            throw ValidationError("--layout must be one of \(TensorLayout.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         var generator = DatasetGenerator(images: images)
         generator.rowsPerFile = rowsPerFile
         generator.seed = seed
         generator.format = format
         generator.layout = layout
-        generator.codec = try parseCodec(codec)
+        generator.codec = codec
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1...100") }
         generator.jpegQuality = quality
         let objectStorage = try storage.makeStorage()
@@ -62,13 +56,5 @@ struct Gen: ParsableCommand {
     }
 }
 
-func parseCodec(_ name: String) throws -> CompressionCodec {
-    switch name.lowercased() {
-    case "none", "uncompressed": return .uncompressed
-    case "snappy": return .snappy
-    case "zstd": return .zstd
-    case "gzip": return .gzip
-    case "lz4_raw", "lz4": return .lz4Raw
-    default: throw ValidationError("unknown codec '\(name)': use snappy, zstd, gzip, lz4_raw or none")
-    }
-}
+extension DatasetGenerator.Format: ExpressibleByArgument {}
+extension TensorLayout: ExpressibleByArgument {}

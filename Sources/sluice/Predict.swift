@@ -19,6 +19,8 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup(title: "Preprocessing (for JPEG and PNG inputs)") var preprocessing: PreprocessOptions
+
     @Option(help: "How many classes to print per input.")
     var topK = 5
 
@@ -41,14 +43,15 @@ struct Predict: ParsableCommand {
     var inputs: [String]
 
     func run() throws {
-        let factory = try options.factory()
+        let factory = options.factory()
+        let spec = try preprocessing.spec()
         let compiled = try factory.compile(batchSize: batchSize, threads: threads)
         if verbose {
             var report = "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(factory.name), batch \(batchSize)\n"
             for record in compiled.dispatchReport { report += "  \(record)\n" }
             FileHandle.standardError.write(Data(report.utf8))
         }
-        let names = try labels.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        let names = try labels.map(ClassLabels.load)
         let predictor = Predictor(model: compiled, topK: topK)
         var images: ImagePreprocessor?
         for input in inputs {
@@ -56,7 +59,7 @@ struct Predict: ParsableCommand {
             if input.lowercased().hasSuffix(".npy") {
                 predictions = try predictor.predict(npyPath: input)
             } else {
-                let preprocessor = try images ?? ImagePreprocessor(spec: options.preprocessor().spec)
+                let preprocessor = try images ?? ImagePreprocessor(spec: spec)
                 images = preprocessor
                 predictions = try predictor.predict(try Self.preprocess(input, with: preprocessor),
                                                     name: (input as NSString).lastPathComponent)

@@ -20,40 +20,23 @@ struct Preprocess: ParsableCommand {
     @Option(help: "Output directory (created if missing).")
     var out: String
 
-    @Option(help: "Resize: N (shorter side, torchvision Resize(N)), HxW (torchvision Resize((H, W))), or none.")
-    var resize = "256"
+    @OptionGroup(title: "Preprocessing") var preprocessing: PreprocessOptions
 
-    @Option(help: "With --resize N: cap the longer side (torchvision's max_size).")
-    var maxSize: Int?
-
-    @Option(help: "Center crop: N, HxW, or none.")
-    var crop = "224"
-
-    @Option(help: "Per-channel mean (R,G,B) subtracted after the division.")
-    var mean = "0.485,0.456,0.406"
-
-    @Option(help: "Per-channel standard deviation (R,G,B).")
-    var std = "0.229,0.224,0.225"
-
-    @Option(help: "Pixels are divided by this first (255 = ToTensor; 1 reproduces scripts that skip it).")
-    var divisor: Float = 255
-
-    @Flag(help: "Decode large JPEGs reduced by 2, 4 or 8 in the DCT domain (faster, not exact; see README).")
-    var fastDecode = false
+    enum Layout: String, ExpressibleByArgument, CaseIterable {
+        case nchw, nhwc
+        case nhwcUInt8 = "nhwc-uint8"
+    }
 
     @Option(help: "nchw (float32 [3,H,W]), nhwc (float32 [H,W,3]) or nhwc-uint8 (uint8 [H,W,3], not normalised).")
-    var layout = "nchw"
+    var layout = Layout.nchw
 
     func run() throws {
-        let spec = try makeSpec()
+        let spec = try preprocessing.spec()
         let preprocessor: ImagePreprocessor
         do {
             preprocessor = try ImagePreprocessor(spec: spec)
         } catch {
             throw ValidationError("\(error)")
-        }
-        guard ["nchw", "nhwc", "nhwc-uint8"].contains(layout) else {
-            throw ValidationError("--layout must be nchw, nhwc or nhwc-uint8")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var used = Set<String>()
@@ -118,7 +101,7 @@ struct Preprocess: ParsableCommand {
         let size = try spec.checkedOutputSize(width: width, height: height)
         let count = 3 * size.width * size.height
         var warnings: [String] = []
-        let shape = layout == "nchw" ? [3, size.height, size.width] : [size.height, size.width, 3]
+        let shape = layout == .nchw ? [3, size.height, size.width] : [size.height, size.width, 3]
 
         func run(_ output: PreprocessOutput) throws {
             if let raw {
@@ -129,50 +112,16 @@ struct Preprocess: ParsableCommand {
                 if report.scaleDenominator > 1 { described += ", decoded at 1/\(report.scaleDenominator)" }
             }
         }
-        if layout == "nhwc-uint8" {
+        if layout == .nhwcUInt8 {
             var values = [UInt8](repeating: 0, count: count)
             try values.withUnsafeMutableBufferPointer { try run(.nhwcUInt8($0)) }
             try values.withUnsafeBytes { try NPY.write($0, dtype: .uint8, shape: shape, to: destination) }
         } else {
             var values = [Float](repeating: 0, count: count)
-            try values.withUnsafeMutableBufferPointer { try run(layout == "nchw" ? .nchwFloat32($0) : .nhwcFloat32($0)) }
+            try values.withUnsafeMutableBufferPointer { try run(layout == .nchw ? .nchwFloat32($0) : .nhwcFloat32($0)) }
             try values.withUnsafeBytes { try NPY.write($0, dtype: .float32, shape: shape, to: destination) }
         }
         for warning in warnings { printError("sluice preprocess: \(path): warning: \(warning)") }
         return "\(path) (\(described)) → \(destination) \(shape)"
-    }
-
-    private func makeSpec() throws -> PreprocessSpec {
-        func size(_ text: String, _ option: String) throws -> PreprocessSpec.Size? {
-            if text == "none" { return nil }
-            let parts = text.lowercased().split(separator: "x").map { Int($0) }
-            switch parts.count {
-            case 1: if let n = parts[0], n > 0 { return .square(n) }
-            case 2: if let h = parts[0], let w = parts[1], h > 0, w > 0 { return .init(width: w, height: h) }
-            default: break
-            }
-            throw ValidationError("\(option) must be N, HxW or none, got '\(text)'")
-        }
-        func triple(_ text: String, _ option: String) throws -> SIMD3<Float> {
-            let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == 3 else { throw ValidationError("\(option) needs three comma-separated numbers (R,G,B), got '\(text)'") }
-            return SIMD3(values)
-        }
-        var resizeSpec = PreprocessSpec.Resize.none
-        if let side = try size(resize, "--resize") {
-            if !resize.lowercased().contains("x") {
-                resizeSpec = maxSize.map { .shorterSideAtMost(side.width, maxSize: $0) } ?? .shorterSide(side.width)
-            } else {
-                resizeSpec = .exact(side)
-            }
-        }
-        let spec = PreprocessSpec(resize: resizeSpec, crop: try size(crop, "--crop"), mean: try triple(mean, "--mean"),
-                                  std: try triple(std, "--std"), divisor: divisor, fastDecode: fastDecode)
-        do {
-            try spec.validate()
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        return spec
     }
 }

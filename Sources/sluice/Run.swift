@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Parquet
 import Pipeline
 
 struct Run: ParsableCommand {
@@ -17,7 +18,13 @@ struct Run: ParsableCommand {
         everything to intermediate Parquet, then infer, like Spark in two jobs).
 
         Threads: the model gets every core and one preprocessing thread keeps up with it on a CPU (the \
-        convolutions are ~95% of the work); override with --workers and --model-threads.
+        convolutions are ~95% of the work); how the model's threads are split into copies is measured at \
+        start-up and remembered per machine and model. Override with --workers, --model-threads and \
+        --model-replicas.
+
+        Memory: --max-memory bounds the input chunks in flight (a quarter), the preprocessing workers' \
+        decoding scratch (a quarter, shared) and the pooled batches (at most half); the model's weights and \
+        activations come on top. An image or row group too large for its share is reported, not read.
         """
     )
 
@@ -28,6 +35,8 @@ struct Run: ParsableCommand {
     var output: String
 
     @OptionGroup var model: ModelOptions
+
+    @OptionGroup(title: "Preprocessing") var preprocessing: PreprocessOptions
 
     @OptionGroup var storage: StorageOptions
 
@@ -64,11 +73,17 @@ struct Run: ParsableCommand {
     @Option(help: "Threads for the model (default: all cores).")
     var modelThreads: Int?
 
-    @Option(help: "streaming: copies of the model inferring side by side, sharing --model-threads (default: 1). More copies: a little faster when other stages share the cores, one more model in memory each.")
+    @Option(help: "Copies of the model inferring side by side, sharing --model-threads. Default: measured at start-up (a second per layout, remembered in ~/.cache/sluice) among the ways to split the threads evenly. Logits can differ in the last bits between layouts: pin it for bit-identical runs on other machines.")
     var modelReplicas: Int?
 
     @Option(help: "Process shard K of N (K/N): every N-th input file, for running one job on many machines.")
     var shard: String?
+
+    @Option(help: "Codec of the prediction parts: snappy, zstd, gzip, lz4_raw or none.")
+    var outputCodec = CompressionCodec.snappy
+
+    @Option(help: "A directory of JPEG/PNG files is read in groups of this many images, one output part each.")
+    var imagesPerPart = 1000
 
     @Option(help: "Write the run's statistics as JSON to this file.")
     var statsJson: String?
@@ -91,14 +106,13 @@ struct Run: ParsableCommand {
         configuration.modelThreads = modelThreads
         configuration.modelReplicas = modelReplicas
         configuration.progress = !noProgress
-        if let shard {
-            let parts = shard.split(separator: "/").compactMap { Int($0) }
-            guard parts.count == 2 else { throw ValidationError("--shard must look like 3/8") }
-            configuration.shard = (parts[0], parts[1])
-        }
+        configuration.outputCodec = outputCodec
+        configuration.imagesPerPart = imagesPerPart
+        if let shard { configuration.shard = try RunConfiguration.parseShard(shard) }
         let objectStorage = try storage.makeStorage()
         defer { objectStorage.shutdown() }
-        let job = Job(configuration: configuration, preprocessor: try model.preprocessor(), model: try model.factory(), storage: objectStorage)
+        let job = Job(configuration: configuration, preprocessor: try StandardPreprocessor(spec: try preprocessing.spec()),
+                      model: model.factory(), storage: objectStorage)
         let report = try job.run()
         printError(report.render())
         if let statsJson { try Data(try report.json().utf8).write(to: URL(fileURLWithPath: statsJson)) }
@@ -107,6 +121,10 @@ struct Run: ParsableCommand {
 }
 
 extension RunConfiguration.Strategy: ExpressibleByArgument {}
+extension CompressionCodec: ExpressibleByArgument {
+    public init?(argument: String) { self.init(writerName: argument) }
+    public static var allValueStrings: [String] { ["snappy", "zstd", "gzip", "lz4_raw", "none"] }
+}
 extension RunConfiguration.OnError: ExpressibleByArgument {}
 
 /// A byte size option ("2GiB", "512MiB", "1.5G", "1000000").

@@ -88,7 +88,8 @@ struct CLITests {
             let upload = try Self.sluice(["cp", directory + "/in/", "s3://\(bucket)/in/", "-r", "-q"], environment: environment)
             #expect(upload.status == 0, "\(upload.errors)")
 
-            let common = ["--model", "resnet18", "--batch-size", "4", "--no-progress"]
+            // One model layout for both runs: logits differ in the last bits between thread counts.
+            let common = ["--model", "resnet18", "--batch-size", "4", "--model-replicas", "1", "--no-progress"]
             let remote = try Self.sluice(["run", "--input", "s3://\(bucket)/in/", "--output", "s3://\(bucket)/out/"] + common, environment: environment)
             #expect(remote.status == 0, "\(remote.errors)")
             let local = try Self.sluice(["run", "--input", directory + "/in", "--output", directory + "/out"] + common, environment: [:])

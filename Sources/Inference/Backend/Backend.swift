@@ -3,7 +3,7 @@ public enum Precision: String, Sendable, CaseIterable {
     case fp32
     /// bfloat16 weights and activations, float32 accumulation (AVX512-BF16 where the CPU has it).
     case bf16
-    /// 8-bit integers with calibration: not implemented yet.
+    /// 8-bit integers: per-channel s8 weights, u8/s8 activations scaled from a calibration batch.
     case int8
 }
 

@@ -41,15 +41,6 @@ enum HalfFloats {
         Float(bitPattern: UInt32(bits) << 16)
     }
 
-    /// float32 → bfloat16 with round-to-nearest-even (NaN stays NaN).
-    @inline(__always)
-    static func floatToBFloat16(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(truncatingIfNeeded: (bits >> 16) | 0x40) }
-        let rounding = 0x7FFF &+ ((bits >> 16) & 1)
-        return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
-    }
-
     @inline(__always)
     static func float16ToFloat(_ bits: UInt16) -> Float {
         Float(Float16(bitPattern: bits))

@@ -15,7 +15,6 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
         self.source = source
     }
 
-    public var hasSessionToken: Bool { sessionToken != nil }
 
     public var description: String {
         "AWSCredentials(accessKeyID: \(accessKeyID), secret: <redacted>\(sessionToken == nil ? "" : ", session token: <redacted>"), from \(source))"

@@ -24,3 +24,18 @@ public enum CompressionCodec: Int32, Sendable, CaseIterable, CustomStringConvert
         }
     }
 }
+
+extension CompressionCodec {
+    /// The codecs this library writes, by the names users type (case-insensitive): snappy, zstd, gzip,
+    /// lz4_raw (or lz4), none (or uncompressed).
+    public init?(writerName name: String) {
+        switch name.lowercased() {
+        case "none", "uncompressed": self = .uncompressed
+        case "snappy": self = .snappy
+        case "zstd": self = .zstd
+        case "gzip": self = .gzip
+        case "lz4_raw", "lz4": self = .lz4Raw
+        default: return nil
+        }
+    }
+}

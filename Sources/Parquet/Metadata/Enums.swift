@@ -129,8 +129,6 @@ public enum Encoding: Int32, Sendable, CustomStringConvertible {
         case .byteStreamSplit: "BYTE_STREAM_SPLIT"
         }
     }
-
-    var isDictionary: Bool { self == .plainDictionary || self == .rleDictionary }
 }
 
 public enum PageType: Int32, Sendable, CustomStringConvertible {

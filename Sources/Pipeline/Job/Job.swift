@@ -24,7 +24,7 @@ public final class Job: @unchecked Sendable {
         self.preprocessor = preprocessor
         self.modelFactory = model
         self.storage = storage
-        writer = PartWriter(storage: storage, outputDirectory: configuration.output, labels: configuration.labels, codec: .snappy)
+        writer = PartWriter(storage: storage, outputDirectory: configuration.output, labels: configuration.labels, codec: configuration.outputCodec)
         tracker = UnitTracker(k: configuration.topK, keepLogits: configuration.keepLogits)
     }
 
@@ -39,7 +39,7 @@ public final class Job: @unchecked Sendable {
         _ = try? storage.removeAbandonedTemporaries(under: c.output)
         // A marker from an earlier run must not outlive a run that fails: it is written again only at the end.
         for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
-        let job = try InputDiscovery.units(c.inputs, storage: storage)
+        let job = try InputDiscovery.units(c.inputs, storage: storage, imagesPerUnit: c.imagesPerPart)
         let all = InputDiscovery.shard(job, index: c.shard.index, count: c.shard.count)
         let committedBefore = try storage.names(under: c.output)
         let pending = all.filter { !committedBefore.contains(PartWriter.partFileName($0)) }

@@ -1,3 +1,5 @@
+import Parquet
+
 /// Everything `sluice run` needs to know.
 public struct RunConfiguration: Sendable {
     public enum Strategy: String, Sendable, CaseIterable {
@@ -39,6 +41,10 @@ public struct RunConfiguration: Sendable {
     public var layoutCache: String?
     /// Shard `index` of `count`: this process handles every count-th input unit.
     public var shard: (index: Int, count: Int) = (0, 1)
+    /// Codec of the prediction parts.
+    public var outputCodec = CompressionCodec.snappy
+    /// A directory of image files is read in groups of this many, one output part each.
+    public var imagesPerPart = 1000
     /// Where `staged` keeps its intermediate tensors (default: `<output>/_staging`).
     public var stagingDirectory: String?
     public var progress = true
@@ -56,12 +62,24 @@ extension RunConfiguration {
         guard shard.count > 0, (0..<shard.count).contains(shard.index) else {
             throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
         }
+        guard imagesPerPart > 0 else { throw PipelineError.configuration("--images-per-part must be positive") }
         guard maxMemory >= MemoryPlan.minimumBytes else {
             throw PipelineError.configuration("--max-memory must be at least \(ByteSize.format(MemoryPlan.minimumBytes))")
         }
         for (option, value) in [("--workers", workers), ("--model-threads", modelThreads), ("--model-replicas", modelReplicas)] {
             if let value, value <= 0 { throw PipelineError.configuration("\(option) must be positive") }
         }
+    }
+}
+
+extension RunConfiguration {
+    /// "K/N": shard K of N (0 <= K < N).
+    public static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let index = parts[0], let count = parts[1], count > 0, (0..<count).contains(index) else {
+            throw PipelineError.configuration("--shard must be K/N with 0 <= K < N (e.g. 3/8), got '\(text)'")
+        }
+        return (index, count)
     }
 }
 

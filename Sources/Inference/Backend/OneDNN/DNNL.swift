@@ -57,8 +57,6 @@ enum ElementType {
         case .u8: SLDNN_U8
         }
     }
-
-    var isInteger: Bool { self == .s8 || self == .u8 }
 }
 
 final class MemoryDesc {
@@ -178,6 +176,4 @@ public enum OneDNNInfo {
     public static var version: String { String(cString: sldnn_version_string()) }
     /// The best instruction set oneDNN dispatches to on this CPU, e.g. "avx512_core_bf16".
     public static var effectiveISA: String { String(cString: sldnn_effective_isa()) }
-    /// Sets the library's verbose level (1: execution, 2: also creation), printed to stdout by oneDNN.
-    public static func setVerbose(_ level: Int) { _ = dnnl_set_verbose(Int32(level)) }
 }
