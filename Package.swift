@@ -15,6 +15,7 @@ let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "ByteIO", targets: ["ByteIO"]),
         .library(name: "Parquet", targets: ["Parquet"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "ObjectStore", targets: ["ObjectStore"]),
@@ -47,9 +48,12 @@ let package = Package(
         // Hand-vectorised kernels with runtime CPU dispatch (C, because Swift cannot name AVX-512 VBMI).
         .target(name: "CSluiceKernels"),
 
+        // Byte-range sources and sinks (local files, memory; S3 in ObjectStore): what Parquet reads from and
+        // writes to, and what ObjectStore implements, so neither depends on the other.
+        .target(name: "ByteIO"),
         .target(
             name: "Parquet",
-            dependencies: ["CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
+            dependencies: ["ByteIO", "CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
         ),
         .target(
             name: "Inference",
@@ -63,7 +67,7 @@ let package = Package(
         .target(
             name: "ObjectStore",
             dependencies: [
-                "Parquet",
+                "ByteIO",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

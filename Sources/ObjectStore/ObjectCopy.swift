@@ -1,5 +1,5 @@
 import Foundation
-import Parquet
+import ByteIO
 
 /// Copies objects between any two places `ObjectStorage` knows (local ↔ S3, S3 ↔ S3, local ↔ local),
 /// streaming: reads run ahead in parallel ranged GETs, writes go out as multipart parts, and each

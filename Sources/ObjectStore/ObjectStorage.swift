@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import Parquet
+import ByteIO
 
 /// Where a URL points: an S3 object or prefix, or a local path.
 public enum ObjectURL: Sendable, Equatable, CustomStringConvertible {

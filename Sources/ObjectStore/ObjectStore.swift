@@ -1,5 +1,5 @@
 import Foundation
-import Parquet
+import ByteIO
 
 /// One object (or local file) and what a listing knows about it.
 public struct ObjectInfo: Sendable, Equatable, CustomStringConvertible {

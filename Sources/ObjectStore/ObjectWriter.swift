@@ -1,4 +1,4 @@
-import Parquet
+import ByteIO
 
 /// A `ByteSink` whose output becomes visible under its final name only when complete: `close()` (or
 /// `commit()`) publishes it, `abort()` or a failure leaves nothing behind. Writers are used by one thread

@@ -1,3 +1,5 @@
+import ByteIO
+
 /// Every failure the Parquet module reports. Low-level decoders throw an error without a location;
 /// the reader adds the file, row group, column and page as the error travels up (`located(...)`).
 public struct ParquetError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -90,6 +92,14 @@ public struct ParquetError: Error, CustomStringConvertible, Sendable, Equatable 
     static func unsupported(_ message: String) -> ParquetError { ParquetError(.unsupported, message) }
 }
 
+extension ParquetError {
+    /// A source's failure as the reader reports it: a range outside the source means a size or offset in
+    /// the file was wrong, so the file is truncated.
+    init(_ error: ByteIOError) {
+        self.init(error.kind == .outOfRange ? .truncated : .io, error.message, at: .init(file: error.name, byteOffset: error.offset))
+    }
+}
+
 /// Runs `body`, attaching `location` to any error it throws (a non-Parquet error becomes `.io`).
 @inline(__always)
 func withLocation<T>(_ location: @autoclosure () -> ParquetError.Location, _ body: () throws -> T) throws -> T {
@@ -97,6 +107,8 @@ func withLocation<T>(_ location: @autoclosure () -> ParquetError.Location, _ bod
         return try body()
     } catch let error as ParquetError {
         throw error.located(location())
+    } catch let error as ByteIOError {
+        throw ParquetError(error).located(location())
     } catch {
         throw ParquetError(.io, "\(error)", at: location())
     }

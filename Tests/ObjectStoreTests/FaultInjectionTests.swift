@@ -33,7 +33,7 @@ struct FaultInjectionTests {
 
             let local = try ParquetFileReader(path: path)
             let remote = try ParquetFileReader(source: storage.openSource("s3://\(bucket)/in/table.parquet"))
-            ParquetPrefetch.prefetch(remote, rowGroups: 0..<3, columns: ParquetPrefetch.columns(remote, fields: nil))
+            remote.prefetch(rowGroups: 0..<3, columns: remote.leafColumns(of: nil))
             let remoteRows = try RowPreview(remote).lines(limit: 10_000)
             #expect(remoteRows == (try RowPreview(local).lines(limit: 10_000)))
             #expect(remoteRows.count == 1500)

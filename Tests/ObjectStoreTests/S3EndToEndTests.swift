@@ -105,11 +105,11 @@ struct S3EndToEndTests {
             #expect(remoteRows.count == 600)
 
             // The tensor column through prefetch hints, row group by row group.
-            let columns = ParquetPrefetch.columns(remote, fields: ["image"])
+            let columns = remote.leafColumns(of: ["image"])
             #expect(!columns.isEmpty)
-            let ranges = ParquetPrefetch.chunkRanges(remote.metadata, rowGroups: 0..<6, columns: columns)
+            let ranges = remote.chunkRanges(rowGroups: 0..<6, columns: columns)
             #expect(ranges.count == 6)
-            ParquetPrefetch.prefetch(remote, rowGroups: 0..<6, columns: columns)
+            remote.prefetch(rowGroups: 0..<6, columns: columns)
             for range in ranges {
                 let remoteBytes = try remote.source.read(offset: range.lowerBound, count: range.count)
                 #expect(remoteBytes == (try local.source.read(offset: range.lowerBound, count: range.count)))

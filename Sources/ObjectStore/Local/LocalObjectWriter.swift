@@ -1,5 +1,5 @@
 import Foundation
-import Parquet
+import ByteIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,16 +1,6 @@
+import ByteIO
 import NIOConcurrencyHelpers
 import NIOCore
-import Parquet
-
-/// A source that can be told what will be read next, so that it fetches those bytes while the caller is
-/// busy with earlier ones. Hints are advisory: a source may ignore them (a local file does).
-public protocol PrefetchingByteRangeSource: ByteRangeSource {
-    /// Starts fetching `ranges` now (nearby ranges coalesced, large ones split, within the source's buffer
-    /// budget). Later `read`s of these bytes are served from memory.
-    func prefetch(_ ranges: [Range<Int64>])
-    /// Drops fetched bytes that nobody has read yet.
-    func discardBuffers()
-}
 
 /// An S3 object read through ranged GETs, for the Parquet reader (`ByteRangeSource`).
 ///
@@ -85,8 +75,8 @@ public final class S3ObjectSource: PrefetchingByteRangeSource {
 
     public func read(offset: Int64, count: Int) throws -> [UInt8] {
         guard offset >= 0, count >= 0, offset <= objectSize, Int64(count) <= objectSize - offset else {
-            throw ParquetError(.truncated, "range \(offset)..<\(offset + Int64(count)) lies outside the object's \(objectSize) bytes",
-                               at: .init(file: name, byteOffset: offset))
+            throw ByteIOError(.outOfRange, "range \(offset)..<\(offset &+ Int64(count)) lies outside the object's \(objectSize) bytes",
+                              name: name, offset: offset)
         }
         if count == 0 { return [] }
         let end = offset + Int64(count)

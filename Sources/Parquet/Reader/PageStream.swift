@@ -89,7 +89,11 @@ struct PageStream {
         guard length >= count else {
             throw ParquetError.truncated("column chunk ends \(count - length) bytes early")
         }
-        try source.read(offset: position, into: window.resize(length))
+        do {
+            try source.read(offset: position, into: window.resize(length))
+        } catch let error as ByteIOError {
+            throw ParquetError(error)
+        }
         windowStart = position
     }
 }

@@ -119,7 +119,7 @@ final class ParquetRecordSource {
         displayName = source.name
         let path = source.name
         // A remote source fetches the image column's chunks ahead, in few large requests.
-        ParquetPrefetch.prefetch(reader, rowGroups: 0..<reader.rowGroupCount, columns: ParquetPrefetch.columns(reader, fields: [column.name]))
+        reader.prefetch(rowGroups: 0..<reader.rowGroupCount, columns: reader.leafColumns(of: [column.name]))
         self.idColumn = idColumn
         if let idColumn, reader.schema.field(named: idColumn) == nil {
             throw PipelineError.input("\(path): no id column named '\(idColumn)'")

@@ -135,8 +135,7 @@ func s3Read(_ arguments: [String]) throws {
                     guard index < objects.count else { return }
                     do {
                         let reader = try ParquetFileReader(source: storage.openSource(objects[index]))
-                        ParquetPrefetch.prefetch(reader, rowGroups: 0..<reader.rowGroupCount,
-                                                 columns: ParquetPrefetch.columns(reader, fields: ["image"]))
+                        reader.prefetch(rowGroups: 0..<reader.rowGroupCount, columns: reader.leafColumns(of: ["image"]))
                         let tensors = try TensorColumnReader(file: reader, column: "image")
                         var localRows = 0, localBytes = 0
                         while let batch = try tensors.next(targetRows: 64) {

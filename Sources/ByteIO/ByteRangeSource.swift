@@ -4,9 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Where a Parquet file's bytes come from: a local file, an object store, memory. The reader asks only for
-/// the ranges it needs (the footer, then the column chunks it was asked for), so a remote implementation
-/// pays for exactly those bytes. Implementations must be safe to call from several threads at once.
+/// Where a file's bytes come from: a local file, an object store, memory. Readers (Parquet's) ask only
+/// for the ranges they need, so a remote implementation pays for exactly those bytes. Implementations must
+/// be safe to call from several threads at once.
 public protocol ByteRangeSource: Sendable {
     /// A name for messages: a path or a URL (never credentials).
     var name: String { get }
@@ -25,6 +25,16 @@ extension ByteRangeSource {
     }
 }
 
+/// A source that can be told what will be read next, so that it fetches those bytes while the caller is
+/// busy with earlier ones. Hints are advisory: a source may ignore them (a local file does).
+public protocol PrefetchingByteRangeSource: ByteRangeSource {
+    /// Starts fetching `ranges` now (nearby ranges coalesced, large ones split, within the source's buffer
+    /// budget). Later `read`s of these bytes are served from memory.
+    func prefetch(_ ranges: [Range<Int64>])
+    /// Drops fetched bytes that nobody has read yet.
+    func discardBuffers()
+}
+
 /// A local file read with `pread`, so concurrent readers never share a file position.
 public final class LocalFileSource: ByteRangeSource {
     public let name: String
@@ -35,17 +45,17 @@ public final class LocalFileSource: ByteRangeSource {
         name = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ParquetError(.io, "cannot open: \(String(cString: strerror(errno)))", at: .init(file: path))
+            throw ByteIOError(.io, "cannot open: \(String(cString: strerror(errno)))", name: path)
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
-            throw ParquetError(.io, "cannot stat: \(message)", at: .init(file: path))
+            throw ByteIOError(.io, "cannot stat: \(message)", name: path)
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw ParquetError(.io, "not a regular file", at: .init(file: path))
+            throw ByteIOError(.io, "not a regular file", name: path)
         }
         descriptor = fd
         fileSize = Int64(info.st_size)
@@ -75,15 +85,15 @@ public final class LocalFileSource: ByteRangeSource {
                 continue
             } else {
                 let reason = n == 0 ? "the file ended early (was it truncated while reading?)" : String(cString: strerror(errno))
-                throw ParquetError(.io, "read of \(count) bytes failed: \(reason)", at: .init(file: name, byteOffset: offset))
+                throw ByteIOError(.io, "read of \(count) bytes failed: \(reason)", name: name, offset: offset)
             }
         }
     }
 
     private func checkRange(_ offset: Int64, _ count: Int) throws {
         guard offset >= 0, count >= 0, offset <= fileSize, Int64(count) <= fileSize - offset else {
-            throw ParquetError(.truncated, "range \(offset)..<\(offset + Int64(count)) lies outside the file's \(fileSize) bytes",
-                               at: .init(file: name, byteOffset: offset))
+            throw ByteIOError(.outOfRange, "range \(offset)..<\(offset &+ Int64(count)) lies outside the file's \(fileSize) bytes",
+                              name: name, offset: offset)
         }
     }
 }
@@ -102,8 +112,8 @@ public struct InMemorySource: ByteRangeSource {
 
     public func read(offset: Int64, count: Int) throws -> [UInt8] {
         guard offset >= 0, count >= 0, offset <= Int64(bytes.count), Int64(count) <= Int64(bytes.count) - offset else {
-            throw ParquetError(.truncated, "range \(offset)..<\(offset + Int64(count)) lies outside the \(bytes.count) bytes",
-                               at: .init(file: name, byteOffset: offset))
+            throw ByteIOError(.outOfRange, "range \(offset)..<\(offset &+ Int64(count)) lies outside the \(bytes.count) bytes",
+                              name: name, offset: offset)
         }
         return Array(bytes[Int(offset)..<Int(offset) + count])
     }

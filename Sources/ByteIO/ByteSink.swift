@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Where a writer's bytes go, in order. The object-store layer provides multipart-upload sinks.
+/// Where a writer's bytes go, in order. The object-store layer provides atomic and multipart-upload sinks.
 public protocol ByteSink: AnyObject {
     var name: String { get }
     func write(_ bytes: UnsafeRawBufferPointer) throws
@@ -13,7 +13,7 @@ public protocol ByteSink: AnyObject {
 }
 
 extension ByteSink {
-    func write(_ bytes: [UInt8]) throws {
+    public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 }
@@ -27,20 +27,20 @@ public final class LocalFileSink: ByteSink {
         name = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ParquetError(.io, "cannot create: \(String(cString: strerror(errno)))", at: .init(file: path))
+            throw ByteIOError(.io, "cannot create: \(String(cString: strerror(errno)))", name: path)
         }
     }
 
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard descriptor >= 0 else { throw ParquetError(.io, "write after close", at: .init(file: name)) }
+        guard descriptor >= 0 else { throw ByteIOError(.io, "write after close", name: name) }
         var done = 0
         while done < bytes.count {
             let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ParquetError(.io, "write failed: \(String(cString: strerror(errno)))", at: .init(file: name))
+                throw ByteIOError(.io, "write failed: \(String(cString: strerror(errno)))", name: name)
             }
             done += n
         }
@@ -51,7 +51,7 @@ public final class LocalFileSink: ByteSink {
         let fd = descriptor
         descriptor = -1
         guard fsync(fd) == 0 || errno == EINVAL, Glibc.close(fd) == 0 else {
-            throw ParquetError(.io, "close failed: \(String(cString: strerror(errno)))", at: .init(file: name))
+            throw ByteIOError(.io, "close failed: \(String(cString: strerror(errno)))", name: name)
         }
     }
 }
