@@ -93,7 +93,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sluice-bench",
-            dependencies: ["Parquet", "Imaging", "ObjectStore", "Pipeline"],
+            dependencies: ["Parquet", "Imaging", "ObjectStore", "Pipeline", "SluiceTestSupport"],
             path: "bench/Sources/sluice-bench"
         ),
         .target(name: "CPeak", path: "bench/Sources/CPeak"),
@@ -102,9 +102,11 @@ let package = Package(
             dependencies: ["Inference", "CPeak"],
             path: "bench/Sources/sluice-infer-bench"
         ),
+        // Test and benchmark helpers: paths, a seeded generator, the moto S3 server.
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
         .testTarget(
             name: "ParquetTests",
-            dependencies: ["Parquet"]
+            dependencies: ["Parquet", "SluiceTestSupport"]
         ),
         .testTarget(
             name: "InferenceTests",
@@ -112,13 +114,14 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagingTests",
-            dependencies: ["Imaging", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Imaging", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: imagingSettings
         ),
         .testTarget(
             name: "ObjectStoreTests",
             dependencies: [
                 "ObjectStore",
+                "SluiceTestSupport",
                 "Parquet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 @testable import Imaging
 import Testing
 
@@ -15,7 +16,7 @@ struct RobustnessTests {
     ]
     static let mutationsPerImage = 500
 
-    static func mutate(_ original: [UInt8], _ random: inout TestRandom) -> [UInt8] {
+    static func mutate(_ original: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
         var bytes = original
         switch random.below(4) {
         case 0:
@@ -44,7 +45,7 @@ struct RobustnessTests {
     @Test("mutations of real images give a result or a typed error", arguments: Self.seeds)
     func mutations(_ name: String) throws {
         let original = try TestPaths.image(name)
-        var random = TestRandom(seed: UInt64(truncatingIfNeeded: name.hashValue == 0 ? 1 : name.utf8.reduce(17) { $0 &* 31 &+ Int($1) }))
+        var random = SplitMix64(seed: UInt64(truncatingIfNeeded: name.hashValue == 0 ? 1 : name.utf8.reduce(17) { $0 &* 31 &+ Int($1) }))
         let preprocessor = try ImagePreprocessor(spec: PreprocessSpec(resize: .shorterSide(64), crop: .square(56)), maxPixels: 1 << 22)
         var output = [Float](repeating: 0, count: 3 * 56 * 56)
         var decoded = 0, failed = 0

@@ -1,14 +1,11 @@
 import Foundation
+import SluiceTestSupport
 
 /// Paths of test data: `../shared` beside the repository (override with SLUICE_SHARED) and the committed
 /// fixtures that `Tests/Fixtures/make_imaging_fixtures.py` writes.
 enum TestPaths {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let shared: URL = {
-        if let override = ProcessInfo.processInfo.environment["SLUICE_SHARED"] { return URL(fileURLWithPath: override) }
-        return repository.deletingLastPathComponent().appendingPathComponent("shared")
-    }()
+    static let repository = TestData.repository
+    static let shared = TestData.shared
 
     static let images = shared.appendingPathComponent("data/images")
     static let fixtures = repository.appendingPathComponent("Tests/Fixtures/imaging")

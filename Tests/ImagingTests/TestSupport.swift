@@ -1,22 +1,7 @@
 import Foundation
+import SluiceTestSupport
 import Imaging
 
-/// A small deterministic generator (SplitMix64) for reproducible mutations.
-struct TestRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-}
 
 /// CRC-32 (IEEE), for building and repairing PNG chunks.
 func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {

@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Parquet
 import Testing
@@ -60,7 +61,8 @@ struct S3EndToEndTests {
                 let got = try source.read(offset: Int64(offset), count: count)
                 #expect(got == Array(bytes[offset..<(offset + count)]), "\(offset)+\(count)")
             }
-            #expect(throws: ParquetError.self) { try source.read(offset: 999_999, count: 5) }
+            #expect(throws: ByteIOError(.outOfRange, "range 999999..<1000004 lies outside the object's 1000003 bytes",
+                                        name: "s3://\(bucket)/blob", offset: 999_999)) { try source.read(offset: 999_999, count: 5) }
 
             // Prefetched ranges are served without new requests.
             let fresh = try S3ObjectSource(client: client, bucket: bucket, key: "blob", size: 1_000_003, prefetchFooter: false)

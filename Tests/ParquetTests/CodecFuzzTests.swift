@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 /// Garbage, truncated and corrupted pages must throw `.decompression` (or decode), never crash or hang.
@@ -14,7 +15,7 @@ struct CodecFuzzTests {
 
     @Test("random bytes", arguments: fuzzedCodecs)
     func randomBytes(_ codec: CompressionCodec) {
-        var generator = CodecTestRNG(seed: 0xC0DEC + UInt64(codec.rawValue))
+        var generator = SplitMix64(seed: 0xC0DEC + UInt64(codec.rawValue))
         let decompressor = Decompressor()
         for round in 0 ..< 3000 {
             let prefix = Self.prefixes[round % Self.prefixes.count]
@@ -44,7 +45,7 @@ struct CodecFuzzTests {
 
     @Test("corrupted bytes in valid pages", arguments: fuzzedCodecs)
     func corruptions(_ codec: CompressionCodec) {
-        var generator = CodecTestRNG(seed: 0xBADC0DE + UInt64(codec.rawValue))
+        var generator = SplitMix64(seed: 0xBADC0DE + UInt64(codec.rawValue))
         let decompressor = Decompressor()
         for vector in CodecTestVectors.all where vector.codec == codec {
             let compressed = codecBytes(base64: vector.compressedBase64)

@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 @Suite("Compressor output decompresses back to the input")
@@ -6,7 +7,7 @@ struct CodecRoundTripTests {
     static let writableCodecs: [CompressionCodec] = [.uncompressed, .snappy, .gzip, .zstd, .lz4, .lz4Raw]
 
     static func inputs() -> [[UInt8]] {
-        var generator = CodecTestRNG(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let random = (0 ..< 5000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         return [
             [],

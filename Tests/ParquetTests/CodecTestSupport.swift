@@ -1,18 +1,7 @@
 import Foundation
+import SluiceTestSupport
 @testable import Parquet
 
-/// Deterministic generator for the fuzz and round-trip tests (SplitMix64).
-struct CodecTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func codecBytes(base64: String) -> [UInt8] {
     guard let data = Data(base64Encoded: base64) else { return [] }
@@ -48,7 +37,7 @@ func codecErrorKind(_ body: () throws -> Void) -> ParquetError.Kind? {
 
 /// Pixel-like bytes: smooth gradients with a little noise, the shape of decoded image data.
 func codecImageLikeBytes(count: Int, seed: UInt64) -> [UInt8] {
-    var generator = CodecTestRNG(seed: seed)
+    var generator = SplitMix64(seed: seed)
     let width = 224
     return (0 ..< count).map { index in
         let pixel = index / 3, channel = index % 3

@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 @Suite struct EncodingsBitPackingTests {
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test(arguments: 0...32) func unpackMatchesReference(bitWidth: Int) throws {
-        var rng = EncodingsRNG(seed: UInt64(bitWidth) &* 7919)
+        var rng = SplitMix64(seed: UInt64(bitWidth) &* 7919)
         for count in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 100, 1000] {
             let values = (0..<count).map { _ in rng.next() & lowBitsMask(bitWidth) }
             let packed = referenceBitPack(values, bitWidth: bitWidth)
@@ -37,7 +38,7 @@ import Testing
     }
 
     @Test(arguments: 0...64) func unpack64MatchesReference(bitWidth: Int) throws {
-        var rng = EncodingsRNG(seed: UInt64(bitWidth) &* 104_729)
+        var rng = SplitMix64(seed: UInt64(bitWidth) &* 104_729)
         for count in [0, 1, 8, 13, 32, 33, 128, 517] {
             let values = (0..<count).map { _ in rng.next() & lowBitsMask(bitWidth) }
             let packed = referenceBitPack(values, bitWidth: bitWidth)
@@ -55,7 +56,7 @@ import Testing
     /// Values sitting in the last bytes of a buffer must not be read with loads past its end:
     /// unpack from an exact-size heap allocation at every width.
     @Test func exactSizeBuffersAtEveryWidth() throws {
-        var rng = EncodingsRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for bitWidth in 1...32 {
             for count in 1...40 {
                 let values = (0..<count).map { _ in rng.next() & lowBitsMask(bitWidth) }

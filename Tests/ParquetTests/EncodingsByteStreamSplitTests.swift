@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 @Suite struct EncodingsByteStreamSplitTests {
@@ -28,7 +29,7 @@ import Testing
     }
 
     @Test(arguments: [1, 2, 3, 4, 5, 8, 12, 16]) func roundTrips(width: Int) throws {
-        var rng = EncodingsRNG(seed: UInt64(width))
+        var rng = SplitMix64(seed: UInt64(width))
         let values = (0..<(width * 37)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let split = values.withUnsafeBytes { ByteStreamSplit.encode($0, width: width) }
         for i in 0..<37 { #expect(split[i] == values[i * width]) }  // stream 0 holds byte 0 of each value

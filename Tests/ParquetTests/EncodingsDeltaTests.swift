@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 @Suite struct EncodingsDeltaBinaryPackedTests {
@@ -126,7 +127,7 @@ import Testing
     }
 
     @Test func encoderRoundTrips() throws {
-        var rng = EncodingsRNG(seed: 99)
+        var rng = SplitMix64(seed: 99)
         for (blockSize, miniblocks) in [(128, 4), (128, 1), (256, 8), (1024, 4)] {
             for count in [0, 1, 2, 31, 32, 33, 127, 128, 129, 1000] {
                 let values: [Int64] = (0..<count).map { i in

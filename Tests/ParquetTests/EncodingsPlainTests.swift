@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 @Suite struct EncodingsPlainTests {
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func int96AndInt64RoundTrip() throws {
-        var rng = EncodingsRNG(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let int64s = (0..<50).map { _ in Int64(bitPattern: rng.next()) }
         let encoded = PlainEncoder.fixedWidth(int64s)
         #expect(encoded.count == 400)

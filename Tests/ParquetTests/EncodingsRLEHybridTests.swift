@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Parquet
 
 @Suite struct EncodingsRLEHybridTests {
@@ -147,7 +148,7 @@ import Testing
     // MARK: encoder
 
     @Test func encoderRoundTrips() throws {
-        var rng = EncodingsRNG(seed: 77)
+        var rng = SplitMix64(seed: 77)
         for bitWidth in [0, 1, 2, 3, 5, 8, 12, 17, 31, 32] {
             var values: [UInt32] = []
             while values.count < 3000 {
@@ -163,7 +164,7 @@ import Testing
     /// Long bit-packed runs into narrower and wider integer types, in misaligned pieces (the scratch
     /// and group-boundary paths of `unpack`).
     @Test func bitPackedRunsIntoOtherTypesInPieces() throws {
-        var rng = EncodingsRNG(seed: 12)
+        var rng = SplitMix64(seed: 12)
         let values = (0..<1500).map { _ in UInt32(truncatingIfNeeded: rng.next() & 0xFFF) }
         let encoded = encodeRLE(values, bitWidth: 12)
         func decode<T: FixedWidthInteger>(_: T.Type, piece: Int) throws -> [Int] {

@@ -12,64 +12,7 @@ import Dispatch
 import Foundation
 import ObjectStore
 import Parquet
-
-/// The moto fixture's stdin/stdout protocol (see Tests/Fixtures/moto_server.py).
-final class MotoProcess {
-    let process = Process()
-    let input: FileHandle
-    let output: FileHandle
-    var pending: [UInt8] = []
-    var hello: [String: Any] = [:]
-
-    init(script: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        input = stdin.fileHandleForWriting
-        output = stdout.fileHandleForReading
-        guard let line = readLine(), let hello = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw MotoFailure(message: "moto did not start (run scripts/bootstrap)")
-        }
-        self.hello = hello
-    }
-
-    struct MotoFailure: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
-    }
-
-    func readLine() -> String? {
-        while true {
-            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                defer { pending.removeFirst(newline + 1) }
-                return String(decoding: pending[..<newline], as: UTF8.self)
-            }
-            let data = output.availableData
-            if data.isEmpty { return nil }
-            pending += data
-        }
-    }
-
-    @discardableResult
-    func command(_ fields: [String: Any]) throws -> [String: Any] {
-        var data = try JSONSerialization.data(withJSONObject: fields)
-        data.append(UInt8(ascii: "\n"))
-        input.write(data)
-        guard let line = readLine(), let reply = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              reply["ok"] as? Bool == true else {
-            throw MotoFailure(message: "boto3 \(fields["op"] ?? "?") failed")
-        }
-        return reply
-    }
-
-    func stop() {
-        try? input.close()
-        process.waitUntilExit()
-    }
-}
+import SluiceTestSupport
 
 /// Work distribution and totals of the reader threads.
 final class Tally: @unchecked Sendable {
@@ -96,13 +39,9 @@ func s3Read(_ arguments: [String]) throws {
     }
     let repeats = option("--repeat", 3)
     let threads = option("--threads", ProcessInfo.processInfo.activeProcessorCount)
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
-    let moto = try MotoProcess(script: repository.appendingPathComponent("Tests/Fixtures/moto_server.py").path)
+    let moto = try MotoServer(auth: false)
     defer { moto.stop() }
-    guard let endpoint = moto.hello["endpoint"] as? String, let accessKey = moto.hello["access_key"] as? String,
-          let secretKey = moto.hello["secret_key"] as? String else { throw MotoProcess.MotoFailure(message: "bad hello") }
+    let (endpoint, accessKey, secretKey) = (moto.endpoint, moto.accessKey, moto.secretKey)
     let bucket = "bench"
     try moto.command(["op": "create_bucket", "bucket": bucket])
     var keys: [String] = []
