@@ -36,13 +36,13 @@ public final class StageStats: @unchecked Sendable {
 
     public func waitedForInput<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { add(&inputWaitNanos, DispatchTime.now().uptimeNanoseconds - start) }
+        defer { add(\.inputWaitNanos, DispatchTime.now().uptimeNanoseconds - start) }
         return try body()
     }
 
     public func waitedForOutput<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { add(&outputWaitNanos, DispatchTime.now().uptimeNanoseconds - start) }
+        defer { add(\.outputWaitNanos, DispatchTime.now().uptimeNanoseconds - start) }
         return try body()
     }
 
@@ -52,10 +52,10 @@ public final class StageStats: @unchecked Sendable {
         lock.unlock()
     }
 
-    private func add(_ counter: inout UInt64, _ value: UInt64) {
-        lock.lock()
-        counter += value
-        lock.unlock()
+    /// Adds to a counter under the lock. (A key path, not `inout`: an inout argument's access to the
+    /// property would begin before the lock is taken, which ThreadSanitizer rightly reports as a race.)
+    private func add(_ counter: ReferenceWritableKeyPath<StageStats, UInt64>, _ value: UInt64) {
+        lock.withLock { self[keyPath: counter] += value }
     }
 
     public struct Snapshot: Sendable, Codable {
