@@ -4,7 +4,7 @@ import Parquet
 /// Sluice's writer (tensor columns in each layout and codec, dictionary and plain, and a file of plain columns).
 public func writeParquetSeeds(_ seeds: SeedWriter) throws {
     for (n, path) in seeds.inputs.enumerated() {
-        guard let bytes = try? seeds.read(path), bytes.count <= 1 << 20 else { continue }
+        guard let bytes = try? seeds.read(path), bytes.count <= 256 << 10 else { continue }
         try seeds.write("input-\(n).parquet", bytes)
     }
     let codecs: [CompressionCodec] = [.uncompressed, .snappy, .gzip, .zstd, .lz4Raw]
