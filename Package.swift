@@ -155,7 +155,7 @@ if Context.environment["SLUICE_FUZZ"] == "1" {
         ("safetensors", ["Inference"]),
         ("npy", ["Imaging", "Inference"]),
         ("image", ["Imaging"]),
-        ("s3-xml", ["ObjectStore"]),
+        ("s3-xml", []),
     ]
     package.targets.append(.target(name: "CFuzzerDriver", path: "Fuzz/Support/CFuzzerDriver"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "Parquet"], path: "Fuzz/Support/FuzzSupport",
