@@ -8,7 +8,8 @@ import FuzzSupport
 //   v2 level lengths (2 × u16, v2 only), dictionary value count and length (2 × u16, with a dictionary only),
 //   the dictionary (PLAIN, uncompressed), then the stored page.
 // flags: bits 0-1 max definition level, bit 2 max repetition level, bit 3 v2 page, bit 4 dictionary page,
-//   bit 5 BIT_PACKED v1 levels, bit 6 v2 values not compressed.
+//   bit 5 BIT_PACKED v1 levels, bit 6 v2 values not compressed, bit 7 the value count is a u32 (up to
+//   Int32.max, as a page header may claim) rather than a u16.
 
 let encodings: [Encoding] = [.plain, .plainDictionary, .rle, .bitPacked, .deltaBinaryPacked, .deltaLengthByteArray,
                              .deltaByteArray, .rleDictionary, .byteStreamSplit]
@@ -28,7 +29,7 @@ public func fuzzParquetPages(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     let codec = codecs[Int(input.byte()) % codecs.count]
     let typeLength = Int(input.byte() % 16) + 1
     let flags = input.byte()
-    let numValues = input.uint16()
+    let numValues = flags & 128 != 0 ? input.uint32() & Int(Int32.max) : input.uint16()
     let claimedSize = input.uint32() % (maximumPageSize + 1)
     let v2 = flags & 8 != 0
     let levelLengths: (repetition: Int, definition: Int) = v2 ? (input.uint16(), input.uint16()) : (0, 0)
