@@ -137,3 +137,41 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzzing (scripts/fuzz, scripts/fuzz-ci): libFuzzer targets, declared only when SLUICE_FUZZ=1 so that ordinary
+// builds and the test build never see them. Only Sluice's own modules are instrumented for coverage and
+// AddressSanitizer; the dependencies (NIO, swift-crypto) are built plainly, which keeps the build within minutes.
+if Context.environment["SLUICE_FUZZ"] == "1" {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    for target in package.targets {
+        switch target.name {
+        case "Parquet", "Imaging", "Inference", "ObjectStore":
+            target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+        case "CSluiceKernels", "CDNNLShim":
+            target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])]
+        default:
+            break
+        }
+    }
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("parquet-footer", ["Parquet"]),
+        ("parquet-pages", ["Parquet"]),
+        ("parquet-file", ["Parquet"]),
+        ("arrow-schema", ["Parquet"]),
+        ("head", ["Parquet"]),
+        ("safetensors", ["Inference"]),
+        ("npy", ["Imaging", "Inference"]),
+        ("image", ["Imaging"]),
+        ("s3-xml", []),
+    ]
+    package.targets.append(.target(name: "CFuzzerDriver", path: "Fuzz/Support/CFuzzerDriver"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "Parquet"], path: "Fuzz/Support/FuzzSupport",
+                                   swiftSettings: [.unsafeFlags(sanitizers)]))
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)", dependencies: dependencies + ["FuzzSupport"], path: "Fuzz/Targets/\(name)",
+            swiftSettings: [.unsafeFlags(sanitizers + ["-parse-as-library"])],
+            linkerSettings: [.unsafeFlags(sanitizers)]))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

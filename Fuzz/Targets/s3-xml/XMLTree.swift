@@ -1,0 +1,1 @@
+../../../Sources/ObjectStore/S3/XMLTree.swift
