@@ -107,6 +107,8 @@ extension ColumnChunkData {
         }
         let levelBytes = (page.repetitionLevels == nil ? 0 : 2) + (page.definitionLevels == nil ? 0 : 2)
         try limits.checkPageEntries(count, bytesPerEntry: levelBytes + column.physicalType.decodedBytesPerValue, what: "data page")
+        if let section = page.repetitionLevels { try checkLevelCount(section, maxLevel: column.maxRepetitionLevel, count: count, what: "repetition") }
+        if let section = page.definitionLevels { try checkLevelCount(section, maxLevel: column.maxDefinitionLevel, count: count, what: "definition") }
         var nonNull = count
         if page.repetitionLevels == nil { rowCount += count }
         if let section = page.repetitionLevels {

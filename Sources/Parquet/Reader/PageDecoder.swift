@@ -140,6 +140,25 @@ func levelBitWidth(_ maxLevel: Int) -> Int {
 }
 
 /// Decodes `out.count` levels, checking that none exceeds `maxLevel`.
+/// Throws unless `section` holds at least `count` levels, walking run headers only (O(runs), no
+/// allocation): a page header's value count is checked against its bytes before levels are allocated.
+func checkLevelCount(_ section: LevelSection, maxLevel: Int, count: Int, what: String) throws {
+    let width = levelBitWidth(maxLevel)
+    var available = 0
+    switch section.encoding {
+    case .bitPacked:
+        available = width == 0 ? Int.max : section.bytes.count * 8 / width
+    default:
+        var decoder = try RLEHybridDecoder(section.bytes, bitWidth: width)
+        while available < count, let run = try decoder.nextRun(maxValues: .max) {
+            available += run.count
+        }
+    }
+    guard available >= count else {
+        throw ParquetError.corruptPage("the page declares \(count) values but its \(section.bytes.count) bytes of \(what) levels hold \(available)")
+    }
+}
+
 func decodeLevels(_ section: LevelSection, maxLevel: Int, into out: UnsafeMutableBufferPointer<Int16>) throws {
     let width = levelBitWidth(maxLevel)
     switch section.encoding {
