@@ -18,8 +18,8 @@ public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let preprocessor = try? ImagePreprocessor(spec: spec, maxPixels: decodeLimit) else { return 0 }
     // As the pipeline does: the header gives the output size, which sizes the slot the pixels go to.
     guard let decoded = try? preprocessor.decoder.decode(image) else { return 0 }
-    let count = preprocessor.outputCount(width: decoded.width, height: decoded.height)
-    guard count > 0 else { return 0 }
+    // The output size is checked against the limits from the header, before the slot is allocated.
+    guard let count = try? preprocessor.outputCount(width: decoded.width, height: decoded.height), count > 0 else { return 0 }
     switch choice >> 4 & 3 {
     case 0:
         var output = [Float](repeating: 0, count: count)

@@ -81,7 +81,7 @@ public func fuzzParquetPages(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     var chunk = ColumnChunkData(column: column)
     _ = try? decoder.withDataPage(header, stored, codec: codec, maxRepetition: column.maxRepetitionLevel,
                                   maxDefinition: column.maxDefinitionLevel) { page in
-        try chunk.append(page, dictionary: dictionary, expectedTotal: numValues)
+        try chunk.append(page, dictionary: dictionary, expectedTotal: numValues, limits: ReadLimits())
     }
     return 0
 }

@@ -3,8 +3,8 @@ import Foundation
 /// What an S3 answer may claim, checked before anything is believed: S3 stores objects of at most 5 TiB.
 enum S3Limits {
     static let maxObjectSize: Int64 = 5 << 40
-    /// An XML answer larger than this is refused (a ListObjectsV2 page of 1,000 keys is a few hundred KiB).
-    static let maxXMLBytes = 16 << 20
+    /// An XML answer larger than this is refused.
+    static let maxXMLBytes = XMLElement.maxDocumentBytes
 }
 
 /// One page of a ListObjectsV2 answer, as listed: keys outside the requested prefix are kept as they are

@@ -17,7 +17,8 @@ struct XMLElement: Sendable, Equatable {
     }
 
     static let maxDepth = 64
-    static let maxDocumentBytes = S3Limits.maxXMLBytes
+    /// A ListObjectsV2 page of 1,000 keys is a few hundred KiB.
+    static let maxDocumentBytes = 16 << 20
     /// A ListObjectsV2 page of 1,000 keys has about 11,000 elements.
     static let maxElements = 250_000
 
