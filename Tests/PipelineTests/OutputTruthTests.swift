@@ -178,3 +178,32 @@ struct OutputTruthTests {
         #expect(errors.first?[2].value == .string("b.png"))
     }
 }
+
+extension OutputTruthTests {
+    @Test("an id column with fewer values than the image column fails its unit (no crash, no part)", arguments: strategies)
+    func shortIDColumn(_ strategy: RunConfiguration.Strategy) throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = try ParquetFileWriter(path: Self.path(directory, "input/short-ids.parquet"),
+                                           fields: [.primitive(name: "image", type: .byteArray, nullable: false), .string("name", nullable: false)])
+        let good = [UInt8](repeating: 10, count: 48)
+        // Two honest row groups (4 rows, then 3); the footer is then rewritten so that the first row group's
+        // name column is the second's chunk: 4 images, 3 names.
+        try writer.writeRowGroup(rows: 4, columns: [.required(.byteArray(BinaryValues([good, good, good, good]))),
+                                                    .required(.byteArray(BinaryValues(strings: ["a", "b", "c", "d"])))])
+        try writer.writeRowGroup(rows: 3, columns: [.required(.byteArray(BinaryValues([good, good, good]))),
+                                                    .required(.byteArray(BinaryValues(strings: ["e", "f", "g"])))])
+        try writer.close()
+        try Self.rewriteFooter(Self.path(directory, "input/short-ids.parquet")) {
+            $0.rowGroups[0].columns[1] = $0.rowGroups[1].columns[1]
+            $0.rowGroups.removeLast()
+            $0.numRows = 4
+        }
+        let report = try PipelineTests.run(directory, strategy: strategy) { $0.idColumn = "name" }
+        #expect(report.unitsFailed.count == 1, "\(strategy)")
+        #expect(report.unitsFailed.values.first?.contains("name") == true, "\(report.unitsFailed)")
+        #expect(!report.succeeded)
+        #expect(!Self.exists(Self.path(directory, "output"), "short-ids.parquet"))
+        #expect(!Self.exists(Self.path(directory, "output"), "_SUCCESS"))
+    }
+}
