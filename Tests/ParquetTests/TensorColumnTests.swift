@@ -39,6 +39,24 @@ struct TensorColumnTests {
         }
     }
 
+    @Test("nextOwned hands over the same rows as next, whatever the batch boundaries", arguments: files)
+    func ownedBatchesMatch(_ testCase: ConformanceCase) throws {
+        let reader = try ParquetFileReader(path: testCase.dataPath)
+        for targetRows in [1, 3, 64] {
+            let borrowed = try TensorColumnReader(file: reader, column: "image")
+            let owned = try TensorColumnReader(file: reader, column: "image")
+            var kept: [OwnedTensorBatch] = []  // every owned batch stays valid while later ones are read
+            var expected: [[UInt8]] = []
+            while let batch = try borrowed.next(targetRows: targetRows) {
+                expected += (0..<batch.rowCount).map { Array(batch.row($0)) }
+            }
+            while let batch = try owned.nextOwned(targetRows: targetRows) { kept.append(batch) }
+            let got = kept.flatMap { batch in (0..<batch.rowCount).map { Array(batch.bytes[($0 * batch.rowBytes)..<(($0 + 1) * batch.rowBytes)]) } }
+            #expect(got == expected, "\(testCase.testDescription), \(targetRows) rows a batch")
+            #expect(kept.map(\.firstRow) == kept.indices.map { i in kept[..<i].reduce(0) { $0 + $1.rowCount } })
+        }
+    }
+
     @Test("a dictionary index beyond the dictionary is a corrupt page, not a wild read")
     func indexOutOfRange() throws {
         let dictionary = try TensorDictionary(.int32([10, 20, 30]), element: .uint8)

@@ -14,6 +14,17 @@ public struct TensorBatch {
     }
 }
 
+/// Rows of tensors in an array the caller owns (`TensorColumnReader.nextOwned`).
+public struct OwnedTensorBatch: Sendable {
+    public let firstRow: Int
+    public let rowCount: Int
+    public let rowBytes: Int
+    /// False for a row that is null, holds nulls, or has the wrong number of elements (its bytes are zero).
+    public let validity: [Bool]
+    /// At least `rowCount * rowBytes` bytes, row-major.
+    public let bytes: [UInt8]
+}
+
 /// Reads a fixed-shape tensor column (Ray's `ArrowTensorType`, Arrow's `fixed_shape_tensor`, or any list
 /// column of numbers given a shape) straight into flat row-major buffers. A page whose levels say "every row
 /// complete, no nulls" costs no per-value level work, and the values of an 8-bit dictionary page are mapped
@@ -148,6 +159,24 @@ public final class TensorColumnReader {
             TensorBatch(firstRow: first, rowCount: batchRows, rowBytes: rowBytes, validity: Array(validity[0..<batchRows]),
                         bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<batchRows * rowBytes]))
         }
+    }
+
+    /// Like `next`, but the rows' bytes are handed over in an array the caller owns, with no copy: the
+    /// reader continues in a new buffer of the same size, holding only the row in progress. (The array may
+    /// be longer than `rowCount * rowBytes`.)
+    public func nextOwned(targetRows: Int) throws -> OwnedTensorBatch? {
+        guard let batch = try next(targetRows: targetRows) else { return nil }
+        let pendingStart = batch.rowCount * rowBytes
+        let pendingBytes = pendingElements.map { min($0, elementsPerRow) * element.byteWidth } ?? 0
+        let taken = output
+        // Invariant: bytes past the row in progress are written by the decoder before they are delivered.
+        output = [UInt8](unsafeUninitializedCapacity: taken.count) { buffer, initialized in
+            taken.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[pendingStart..<(pendingStart + pendingBytes)])) }
+            initialized = taken.count
+        }
+        completeRows = 0
+        validity.removeAll(keepingCapacity: true)
+        return OwnedTensorBatch(firstRow: batch.firstRow, rowCount: batch.rowCount, rowBytes: rowBytes, validity: batch.validity, bytes: taken)
     }
 
     /// Moves the row in progress (if any) to the front of the buffer and forgets delivered rows.

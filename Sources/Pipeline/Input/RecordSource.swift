@@ -152,7 +152,7 @@ final class ParquetRecordSource {
         switch column {
         case let .tensor(_, shape):
             let rows = max(1, min(targetRows, maxChunkBytes / max(rowBytes, 1)))
-            guard let tensors, let batch = try tensors.next(targetRows: rows) else { return nil }
+            guard let tensors, let batch = try tensors.nextOwned(targetRows: rows) else { return nil }
             let ids = try ids(first: batch.firstRow, count: batch.rowCount)
             var problems: [Int: String] = [:]
             for i in 0..<batch.rowCount where !batch.validity[i] {
@@ -161,7 +161,7 @@ final class ParquetRecordSource {
             nextRow = batch.firstRow + batch.rowCount
             rowsRead = nextRow
             return RecordChunk(unit: unitIndex, displayName: displayName, firstRow: batch.firstRow, rowCount: batch.rowCount, ids: ids,
-                               valid: batch.validity, problems: problems, payloads: .pixels(bytes: Array(batch.bytes), shape: shape))
+                               valid: batch.validity, problems: problems, payloads: .pixels(bytes: batch.bytes, shape: shape))
         case let .encoded(_, leaf):
             guard nextGroup < reader.rowGroupCount else { return nil }
             let group = nextGroup
