@@ -39,10 +39,10 @@ public final class Job: @unchecked Sendable {
         _ = try? storage.removeAbandonedTemporaries(under: c.output)
         // A marker from an earlier run must not outlive a run that fails: it is written again only at the end.
         for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
-        let job = try InputDiscovery.units(c.inputs, storage: storage, imagesPerUnit: c.imagesPerPart)
-        let all = InputDiscovery.shard(job, index: c.shard.index, count: c.shard.count)
+        let jobUnits = try InputDiscovery.units(c.inputs, storage: storage, imagesPerUnit: c.imagesPerPart)
+        let shardUnits = InputDiscovery.shard(jobUnits, index: c.shard.index, count: c.shard.count)
         let committedBefore = try storage.names(under: c.output)
-        let pending = all.filter { !committedBefore.contains(PartWriter.partFileName($0)) }
+        let pending = shardUnits.filter { !committedBefore.contains(PartWriter.partFileName($0)) }
         let start = Date()
         let cpuStart = processCPUSeconds()
 
@@ -86,9 +86,9 @@ public final class Job: @unchecked Sendable {
         let cpu = processCPUSeconds() - cpuStart
         let (done, failed, _) = tracker.progress
         let committed = try storage.names(under: c.output)
-        let missing = job.filter { !committed.contains(PartWriter.partFileName($0)) }.count
+        let missing = jobUnits.filter { !committed.contains(PartWriter.partFileName($0)) }.count
         var report = JobReport(
-            strategy: c.strategy.rawValue, units: plan.count, unitsSkipped: all.count - pending.count,
+            strategy: c.strategy.rawValue, units: plan.count, unitsSkipped: shardUnits.count - pending.count,
             unitsFailed: failureLock.withLock { unitFailures }, images: done, imagesFailed: failed, seconds: seconds,
             imagesPerSecond: seconds > 0 ? Double(done - failed) / seconds : 0, cpuSeconds: cpu,
             cpuUtilisation: seconds > 0 ? cpu / seconds / Double(ProcessInfo.processInfo.activeProcessorCount) : 0,
@@ -96,9 +96,9 @@ public final class Job: @unchecked Sendable {
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
         report.modelLayout = plan.isEmpty ? "" : modelLayout.description
         report.modelLayoutMeasured = layoutMeasurements
-        report.jobParts = job.count
+        report.jobParts = jobUnits.count
         report.jobPartsMissing = missing
-        report.imagesFailedEarlier = try earlierErrorRows(skipped: all.filter { committedBefore.contains(PartWriter.partFileName($0)) })
+        report.imagesFailedEarlier = try earlierErrorRows(skipped: shardUnits.filter { committedBefore.contains(PartWriter.partFileName($0)) })
         // _SUCCESS means every part of the whole job (every shard) is committed, and this run lost nothing.
         if report.unitsFailed.isEmpty && missing == 0 {
             report.jobComplete = true
