@@ -207,3 +207,20 @@ extension OutputTruthTests {
         #expect(!Self.exists(Self.path(directory, "output"), "_SUCCESS"))
     }
 }
+
+extension OutputTruthTests {
+    @Test("tensor rows larger than --max-memory's share for one chunk fail their unit by name, before reading")
+    func oversizedTensorRows() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-truth-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var generator = DatasetGenerator(images: 1)
+        generator.rowsPerFile = 1
+        (generator.height, generator.width) = (1500, 1500)  // 6.75 MB a row; 64 MiB leaves ~5.3 MB a chunk
+        _ = try generator.write(to: Self.path(directory, "input"))
+        let report = try PipelineTests.run(directory, strategy: .streaming) { $0.maxMemory = MemoryPlan.minimumBytes }
+        #expect(report.unitsFailed.count == 1)
+        #expect(report.unitsFailed.values.first?.contains("raise --max-memory") == true, "\(report.unitsFailed)")
+        let fits = try PipelineTests.run(directory, strategy: .streaming, output: "fits") { $0.maxMemory = 256 << 20 }
+        #expect(fits.succeeded && fits.images == 1, "\(fits.unitsFailed) \(fits.imagesFailed)")
+    }
+}

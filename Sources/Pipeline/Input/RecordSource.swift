@@ -104,8 +104,13 @@ final class ParquetRecordSource {
     private(set) var rowsRead = 0
     /// The most bytes of input one chunk (a tensor chunk, or a row group of encoded images) may hold.
     let maxChunkBytes: Int
-    /// Pages and rows the reader may allocate: bounded by the same share of --max-memory as one chunk.
-    var readOptions: ReadOptions { ReadOptions(limits: ReadLimits(memoryBudget: maxChunkBytes * 4)) }
+    /// What the reader may allocate: a page (compressed or decoded) up to the whole input share of
+    /// --max-memory (three chunks: it is transient, beside the chunk it fills), a tensor row up to one chunk.
+    var readOptions: ReadOptions {
+        var limits = ReadLimits(memoryBudget: maxChunkBytes * 3 * 4)
+        limits.maxTensorRowBytes = maxChunkBytes
+        return ReadOptions(limits: limits)
+    }
     private var tensors: TensorColumnReader?
     private var nextGroup = 0
     private var nextRow = 0
@@ -125,33 +130,20 @@ final class ParquetRecordSource {
             throw PipelineError.input("\(path): no id column named '\(idColumn)'")
         }
         if case let .tensor(name, shape) = column {
-            tensors = try TensorColumnReader(file: reader, column: name, options: readOptions)
-            guard let bytes = Self.product(shape), bytes <= maxChunkBytes else {
-                throw PipelineError.input("\(path): column '\(name)' holds images of shape \(shape), larger than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory")
+            // The reader refuses rows over its limits (overflow-checked): name the option that raises them.
+            do {
+                tensors = try TensorColumnReader(file: reader, column: name, options: readOptions)
+            } catch let error as ParquetError where error.kind == .limitExceeded {
+                throw PipelineError.input("\(path): column '\(name)' holds images of shape \(shape), larger than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory (\(error))")
             }
-            rowBytes = bytes
         }
-    }
-
-    private var rowBytes = 1
-
-    /// The product of `dimensions`, nil if it is negative or overflows.
-    static func product(_ dimensions: [Int]) -> Int? {
-        var result = 1
-        for dimension in dimensions {
-            guard dimension >= 0 else { return nil }
-            let (value, overflow) = result.multipliedReportingOverflow(by: dimension)
-            if overflow { return nil }
-            result = value
-        }
-        return result
     }
 
     /// The next chunk of about `targetRows` rows, nil at the end.
     func next(targetRows: Int) throws -> RecordChunk? {
         switch column {
         case let .tensor(_, shape):
-            let rows = max(1, min(targetRows, maxChunkBytes / max(rowBytes, 1)))
+            let rows = max(1, min(targetRows, maxChunkBytes / max(tensors?.rowBytes ?? 1, 1)))
             guard let tensors, let batch = try tensors.nextOwned(targetRows: rows) else { return nil }
             let ids = try ids(first: batch.firstRow, count: batch.rowCount)
             var problems: [Int: String] = [:]
