@@ -29,15 +29,9 @@ struct BadFileTests {
 
     /// Opens and reads every row; returns the error.
     static func failure(_ bytes: [UInt8], name: String = "bad.parquet") -> ParquetError? {
-        do {
+        parquetError {
             let reader = try open(bytes, name: name)
             for group in 0..<reader.rowGroupCount { _ = try reader.readRows(rowGroup: group) }
-            return nil
-        } catch let error as ParquetError {
-            return error
-        } catch {
-            Issue.record("non-Parquet error \(error)")
-            return nil
         }
     }
 

@@ -6,17 +6,7 @@ import Testing
 /// before anything is allocated: each test is a tiny input that used to ask for gigabytes or trap.
 @Suite("Read limits")
 struct ReadLimitsTests {
-    static func error(_ body: () throws -> Void) -> ParquetError? {
-        do {
-            try body()
-            return nil
-        } catch let error as ParquetError {
-            return error
-        } catch {
-            Issue.record("non-Parquet error \(error)")
-            return nil
-        }
-    }
+    static func error(_ body: () throws -> Void) -> ParquetError? { parquetError(body) }
 
     /// A DELTA_BINARY_PACKED header (blocks of 65,536, one miniblock) declaring `total` values, followed by
     /// enough zero-width blocks (2 bytes each) to pass the header's own plausibility check.

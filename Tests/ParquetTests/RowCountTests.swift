@@ -18,15 +18,7 @@ struct RowCountTests {
     }
 
     static func readError(_ bytes: [UInt8], _ read: (ParquetFileReader) throws -> Void) -> ParquetError? {
-        do {
-            try read(try BadFileTests.open(bytes))
-            return nil
-        } catch let error as ParquetError {
-            return error
-        } catch {
-            Issue.record("non-Parquet error \(error)")
-            return nil
-        }
+        parquetError { try read(try BadFileTests.open(bytes)) }
     }
 
     @Test("more rows declared than the pages hold")
@@ -120,17 +112,7 @@ struct RowCountTests {
         #expect(try Self.readTensors(try Self.tensorFile()) == 5)
     }
 
-    static func tensorError(_ bytes: [UInt8]) -> ParquetError? {
-        do {
-            _ = try readTensors(bytes)
-            return nil
-        } catch let error as ParquetError {
-            return error
-        } catch {
-            Issue.record("non-Parquet error \(error)")
-            return nil
-        }
-    }
+    static func tensorError(_ bytes: [UInt8]) -> ParquetError? { parquetError { _ = try readTensors(bytes) } }
 
     @Test("the tensor reader refuses more declared rows than the pages hold", arguments: [false, true])
     func tensorMoreRowsDeclared(declaringValues: Bool) throws {
