@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import ObjectStore
 import Parquet
 
@@ -38,40 +39,21 @@ final class ImageFilesSource: RecordSource {
         var valid: [Bool] = []
         var problems: [Int: String] = [:]
         for (i, path) in paths[range].enumerated() {
-            switch Self.read(path, maxBytes: maxFileBytes) {
-            case let .success(data):
-                data.withUnsafeBytes { values.append($0) }
+            do {
+                // Size-checked before it is read: a file over the limit is an error row, not an allocation.
+                let bytes = try ImageFile.read(path, limits: ImageLimits(maxEncodedBytes: maxFileBytes))
+                bytes.withUnsafeBytes { values.append($0) }
                 valid.append(true)
-            case let .failure(problem):
+            } catch {
                 values.append(UnsafeRawBufferPointer(start: nil, count: 0))
                 valid.append(false)
-                problems[i] = problem.description
+                problems[i] = "\(error)"
             }
         }
         defer { next = range.upperBound }
         return RecordChunk(unit: unitIndex, displayName: displayName, firstRow: range.lowerBound, rowCount: range.count,
                            ids: paths[range].map { ($0 as NSString).lastPathComponent }, valid: valid,
                            problems: problems, payloads: .encoded(values))
-    }
-}
-
-extension ImageFilesSource {
-    struct Problem: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The whole file, unless it is larger than `maxBytes` (checked before reading).
-    static func read(_ path: String, maxBytes: Int) -> Result<Data, Problem> {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return .failure(Problem(description: "cannot read the file: \(String(cString: strerror(errno)))")) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(Problem(description: "not a regular file")) }
-        guard info.st_size <= maxBytes else {
-            return .failure(Problem(description: "the file is \(info.st_size) bytes, more than the \(maxBytes) bytes --max-memory leaves for one image; raise --max-memory"))
-        }
-        guard let data = FileManager.default.contents(atPath: path), data.count <= maxBytes else {
-            return .failure(Problem(description: "cannot read the file"))
-        }
-        return .success(data)
     }
 }
 
