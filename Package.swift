@@ -51,17 +51,21 @@ let package = Package(
         // Byte-range sources and sinks (local files, memory; S3 in ObjectStore): what Parquet reads from and
         // writes to, and what ObjectStore implements, so neither depends on the other.
         .target(name: "ByteIO"),
+        // NumPy's .npy format: what `preprocess` writes (Imaging) and `predict` reads (Inference).
+        .target(name: "NumpyFormat"),
+        // SplitMix64: seeded weights, synthetic datasets and test inputs, reproducible everywhere.
+        .target(name: "SeededRandom"),
         .target(
             name: "Parquet",
             dependencies: ["ByteIO", "CSnappy", "CZstd", "CLZ4", "CZlib", "CSluiceKernels"]
         ),
         .target(
             name: "Inference",
-            dependencies: ["CDNNLShim"]
+            dependencies: ["CDNNLShim", "NumpyFormat", "SeededRandom"]
         ),
         .target(
             name: "Imaging",
-            dependencies: ["CTurboJPEG", "CSpng"],
+            dependencies: ["CTurboJPEG", "CSpng", "NumpyFormat"],
             swiftSettings: imagingSettings
         ),
         .target(
@@ -78,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore"]
+            dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore", "SeededRandom"]
         ),
         .executableTarget(
             name: "sluice",
@@ -103,14 +107,14 @@ let package = Package(
             path: "bench/Sources/sluice-infer-bench"
         ),
         // Test and benchmark helpers: paths, a seeded generator, the moto S3 server.
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
+        .target(name: "SluiceTestSupport", dependencies: ["SeededRandom"], path: "Tests/SluiceTestSupport"),
         .testTarget(
             name: "ParquetTests",
             dependencies: ["Parquet", "SluiceTestSupport"]
         ),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference"]
+            dependencies: ["Inference", "SluiceTestSupport"]
         ),
         .testTarget(
             name: "ImagingTests",
@@ -133,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Parquet", "Imaging"]
+            dependencies: ["Pipeline", "Parquet", "Imaging", "SluiceTestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Testing
+import SluiceTestSupport
 @testable import Inference
 
 struct ArenaPlannerTests {
@@ -17,9 +18,9 @@ struct ArenaPlannerTests {
 
     @Test func overlappingLifetimesNeverShareBytes() {
         var requests: [ArenaPlanner.Request] = []
-        var state: UInt64 = 42
+        var random = SplitMix64(seed: 42)
         for _ in 0..<200 {
-            state = SeededWeights.mix64(state &+ 0x9E37_79B9_7F4A_7C15)
+            let state = random.next()
             let first = Int(state % 100), length = Int((state >> 8) % 10), size = Int((state >> 16) % 5000) + 1
             requests.append(.init(size: size, firstStep: first, lastStep: first + length))
         }

@@ -90,7 +90,7 @@ struct HostileNumpyTests {
 
     @Test(arguments: [
         ("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", "has more than Int.max elements"),
-        ("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", "needs 4611686018427387904 × 4 bytes; the file has 8"),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", "needs 4611686018427387904 × 4 bytes (more than Int.max bytes); the file has 8"),
         ("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", "needs 4 × 8 bytes; the file has 8"),
         ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 0.5), }", "'0.5' is not a non-negative integer"),
         ("{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", "'-2' is not a non-negative integer"),

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Imaging
 import Parquet
 import Testing
@@ -9,14 +10,8 @@ import Testing
 struct MemoryBoundTests {
     /// A `width`×`height` JPEG of noise (it barely compresses, so the files are large).
     static func noiseJPEG(width: Int, height: Int, seed: UInt64) throws -> [UInt8] {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        for i in pixels.indices {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            pixels[i] = UInt8(truncatingIfNeeded: state)
-        }
+        var random = SplitMix64(seed: seed)
+        let pixels = (0..<width * height * 3).map { _ in UInt8(truncatingIfNeeded: random.next() >> 56) }
         return try pixels.withUnsafeBytes { try JPEGEncoder(quality: 90).encode(try PixelView($0, width: width, height: height, layout: .rgb)) }
     }
 

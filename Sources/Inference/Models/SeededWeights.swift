@@ -1,3 +1,4 @@
+import SeededRandom
 /// Deterministic parameters from a seed, so that benchmarks and the embedded default need no download.
 ///
 /// Bit-for-bit the generator of Tests/Fixtures/make_engine_fixtures.py (its docstring is the spec):
@@ -63,21 +64,11 @@ public struct SeededWeights: WeightSource, Sendable {
 
     /// u_i = float32((mix64(base + (i+1)·γ) >> 40) − 2^23) · 2^−23 with base = mix64(seed ^ fnv1a64(name)).
     static func fillUniform(_ values: UnsafeMutableBufferPointer<Float>, seed: UInt64, name: String) {
-        let base = mix64(seed ^ fnv1a64(name))
-        var state = base
+        var generator = SplitMix64(seed: SplitMix64.mix64(seed ^ fnv1a64(name)))
         for i in values.indices {
-            state = state &+ 0x9E37_79B9_7F4A_7C15
-            let bits = mix64(state) >> 40
+            let bits = generator.next() >> 40
             values[i] = Float(Int32(truncatingIfNeeded: bits) - (1 << 23)) * 0x1p-23
         }
-    }
-
-    @inline(__always)
-    static func mix64(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     static func fnv1a64(_ text: String) -> UInt64 {

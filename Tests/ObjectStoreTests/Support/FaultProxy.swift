@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SluiceTestSupport
 
 /// What the proxy does to one request.
 enum Fault: Sendable, Equatable {
@@ -106,10 +107,7 @@ final class FaultProxy: Sendable {
     static func randomPlan(seed: UInt64, rate: Double, stallAt: Int? = nil) -> @Sendable (Int, HTTPRequestHead) -> Fault {
         { number, _ in
             if number == stallAt { return .stall }
-            var x = (UInt64(number) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ seed
-            x ^= x >> 31
-            x = x &* 0xBF58_476D_1CE4_E5B9
-            x ^= x >> 29
+            let x = SplitMix64.mix64((UInt64(number) &+ 1) &* SplitMix64.gamma ^ seed)
             let u = Double(x % 1_000_000) / 1_000_000
             guard u < rate else { return .none }
             switch Int(u / rate * 6) {

@@ -1,23 +1,7 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 @testable import Parquet
-
-/// A small deterministic generator (ArrowFuzzRandom), so every run mutates the same way.
-struct ArrowFuzzRandom {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int {
-        Int(next() % UInt64(bound))
-    }
-}
 
 @Suite("ARROW:schema fuzzing")
 struct ArrowSchemaFuzzTests {
@@ -54,7 +38,7 @@ struct ArrowSchemaFuzzTests {
 
     @Test("random byte flips", arguments: [1, 2, 3])
     func byteFlips(seed: UInt64) {
-        var random = ArrowFuzzRandom(state: seed)
+        var random = SplitMix64(seed: seed)
         var decoded = 0
         for message in seedMessages() {
             for _ in 0..<iterations {
@@ -85,7 +69,7 @@ struct ArrowSchemaFuzzTests {
 
     @Test("truncated flatbuffer with an honest length prefix")
     func truncatedFlatbuffers() {
-        var random = ArrowFuzzRandom(state: 99)
+        var random = SplitMix64(seed: 99)
         for message in seedMessages() where message.starts(with: [0xFF, 0xFF, 0xFF, 0xFF]) {
             for _ in 0..<200 {
                 let keep = 8 + random.below(message.count - 8)
@@ -99,7 +83,7 @@ struct ArrowSchemaFuzzTests {
 
     @Test("random 32-bit words written over offsets")
     func wordOverwrites() {
-        var random = ArrowFuzzRandom(state: 7)
+        var random = SplitMix64(seed: 7)
         for message in seedMessages() {
             for _ in 0..<iterations {
                 var bytes = message
