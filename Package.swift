@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "CPeak", path: "bench/Sources/CPeak"),
         .executableTarget(
             name: "sluice-infer-bench",
-            dependencies: ["Inference", "CPeak"],
+            dependencies: ["Inference", "Pipeline", "CPeak"],
             path: "bench/Sources/sluice-infer-bench"
         ),
         // Test and benchmark helpers: paths, a seeded generator, the moto S3 server.

@@ -18,36 +18,12 @@ public struct PeerRunner: Sendable {
     }
 
     public func run(timeout: TimeInterval) -> Outcome {
-        guard FileManager.default.fileExists(atPath: script) else { return .missing("no script \(script)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { return .missing("cannot start python3: \(error)") }
-        let deadline = DispatchTime.now() + timeout
-        let finished = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var stdout = Data(), stderr = Data()
-        let readers = DispatchGroup()
-        DispatchQueue.global().async(group: readers) { stdout = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: readers) { stderr = errors.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async {
-            process.waitUntilExit()
-            finished.signal()
+        let objects: [[String: Any]]
+        switch PeerProcess.run(script: script, arguments: arguments, timeout: timeout) {
+        case .success(let printed): objects = printed
+        case .failure(let failure): return .missing(failure.description)
         }
-        if finished.wait(timeout: deadline) == .timedOut {
-            process.terminate()
-            return .missing("timed out after \(Int(timeout)) s")
-        }
-        readers.wait()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: stderr, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
-            return .missing(message)
-        }
-        let last = String(decoding: stdout, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any],
-              let rate = object["images_per_s"] as? Double else {
+        guard let object = objects.last, let rate = object["images_per_s"] as? Double else {
             return .missing("no JSON result line")
         }
         let version = object["version"].map { " \($0)" } ?? ""

@@ -11,6 +11,7 @@ import CPeak
 import Dispatch
 import Foundation
 import Inference
+import Pipeline
 
 struct Options {
     var model = "resnet50"
@@ -209,22 +210,17 @@ func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
     return results
 }
 
-func runPeer(_ interpreter: String, _ arguments: [String]) -> [Result] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [interpreter] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    do { try process.run() } catch {
-        print("  peer \(arguments.first ?? "") could not start: \(error)")
+func runPeer(_ interpreter: String, script: String, _ arguments: [String]) -> [Result] {
+    let objects: [[String: Any]]
+    switch PeerProcess.run(python: interpreter, script: script, arguments: arguments) {
+    case .success(let printed): objects = printed
+    case .failure(let failure):
+        print("  peer \(script) failed: \(failure)")
         return []
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
     var results: [Result] = []
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let peer = object["peer"] as? String, let config = object["config"] as? String,
+    for object in objects {
+        guard let peer = object["peer"] as? String, let config = object["config"] as? String,
               let batch = object["batch"] as? Int, let rate = object["images_per_s"] as? Double
         else { continue }
         let version = object["version"] as? String ?? "?"
@@ -233,7 +229,6 @@ func runPeer(_ interpreter: String, _ arguments: [String]) -> [Result] {
         print(String(format: "  %@ %@ %@ batch %3d: %7.2f img/s; CPU-normalized %.2f", peer, version, config, batch, rate, cpuNormalized))
         results.append(Result(name: peer, config: config, batch: batch, imagesPerSecond: rate, cpuNormalized: cpuNormalized))
     }
-    if process.terminationStatus != 0 { print("  peer \(arguments.first ?? "") exited with \(process.terminationStatus)") }
     return results
 }
 
@@ -262,11 +257,11 @@ do {
         let ortPython = environment["SLUICE_ORT_PYTHON"] ?? "python3"
         let batches = options.batches.map(String.init).joined(separator: ",")
         print("PyTorch (\(torchPython)):")
-        results += runPeer(torchPython, ["\(peers)/torch_resnet.py", "--model", options.model, "--batches", batches,
+        results += runPeer(torchPython, script: "\(peers)/torch_resnet.py", ["--model", options.model, "--batches", batches,
                                          "--threads", "\(options.threads)", "--seconds", "\(options.seconds)",
                                          "--export-onnx", onnx])
         print("ONNX Runtime (\(ortPython)):")
-        results += runPeer(ortPython, ["\(peers)/onnxruntime_resnet.py", "--onnx", onnx, "--batches", batches,
+        results += runPeer(ortPython, script: "\(peers)/onnxruntime_resnet.py", ["--onnx", onnx, "--batches", batches,
                                        "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"])
     }
 
