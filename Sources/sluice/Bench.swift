@@ -33,6 +33,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the Python peers.")
     var noPeers = false
 
+    @Flag(help: "Skip measuring the model alone (every layout of copies × threads; about a minute).")
+    var noModelOnly = false
+
     @Option(help: "Directory of the peer scripts.")
     var peers = "bench/peers"
 
@@ -67,6 +70,7 @@ struct Bench: ParsableCommand {
         runner.runOptions = model.arguments + preprocessing.arguments
         runner.batchSize = batchSize
         runner.runPeers = !noPeers
+        if !noModelOnly { runner.modelOnly = ModelOnlyBenchmark(factory: model.factory(), batchSize: batchSize) }
         runner.peersDirectory = peers
         runner.strategies = try strategyList()
         let report = try runner.run { printError($0) }

@@ -1,5 +1,6 @@
 import Foundation
 import Parquet
+import SluiceTestSupport
 import Testing
 
 /// `sluice run` as a user runs it: the real binary, real preprocessing and a real (small) ResNet.
@@ -11,11 +12,7 @@ struct CommandLineTests {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }()
 
-    static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func temporaryDirectory() throws -> String { try TestData.temporaryDirectory("cli") }
 
     @discardableResult
     static func run(_ arguments: [String], wait: Bool = true) throws -> Process {

@@ -2,6 +2,7 @@ import Foundation
 import ObjectStore
 @testable import Parquet
 @testable import Pipeline
+import SluiceTestSupport
 import Testing
 
 /// Every input row is predicted once or reported; the exit status and `_SUCCESS` say which. Each test is
@@ -16,7 +17,7 @@ struct OutputTruthTests {
     static func exists(_ directory: String, _ name: String) -> Bool { FileManager.default.fileExists(atPath: path(directory, name)) }
 
     static func temporaryDirectory() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-truth-\(UUID().uuidString)").path
+        let directory = try TestData.temporaryDirectory("truth")
         try FileManager.default.createDirectory(atPath: path(directory, "input"), withIntermediateDirectories: true)
         return directory
     }

@@ -8,26 +8,23 @@ public struct Prediction: Sendable, Equatable {
     public let scores: [Float]
     public let logits: [Float]
 
-    /// One JSON object on one line: name, top_k, scores, optionally labels and the logits.
+    /// One JSON object on one line (keys sorted): name, top_k, scores, optionally labels and the logits;
+    /// non-finite numbers are null.
     public func jsonLine(includeLogits: Bool, labels: [String]? = nil) -> String {
-        func number(_ v: Float) -> String {
-            v.isFinite ? "\(v)" : "null"
+        struct Line: Encodable {
+            var name: String
+            var top_k: [Int]
+            var scores: [Float?]
+            var labels: [String?]?
+            var logits: [Float?]?
         }
-        var fields = ["\"name\":\(Self.quoted(name))",
-                      "\"top_k\":[\(topK.map(String.init).joined(separator: ","))]",
-                      "\"scores\":[\(scores.map(number).joined(separator: ","))]"]
-        if let labels {
-            fields.append("\"labels\":[\(topK.map { $0 < labels.count ? Self.quoted(labels[$0]) : "null" }.joined(separator: ","))]")
-        }
-        if includeLogits { fields.append("\"logits\":[\(logits.map(number).joined(separator: ","))]") }
-        return "{" + fields.joined(separator: ",") + "}"
-    }
-
-    /// `text` as a JSON string (Foundation's encoder does the escaping).
-    static func quoted(_ text: String) -> String {
+        func finite(_ values: [Float]) -> [Float?] { values.map { $0.isFinite ? $0 : nil } }
+        let line = Line(name: name, top_k: topK, scores: finite(scores),
+                        labels: labels.map { names in topK.map { $0 < names.count ? names[$0] : nil } },
+                        logits: includeLogits ? finite(logits) : nil)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(line)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 

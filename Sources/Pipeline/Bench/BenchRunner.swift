@@ -18,6 +18,8 @@ public struct BenchRunner: Sendable {
     public var batchSize = 64
     public var runPeers = true
     public var peerTimeout: TimeInterval = 3600
+    /// The model, measured alone first (every layout of the cores) when given: the ceiling of the strategies.
+    public var modelOnly: ModelOnlyBenchmark?
     /// The sluice executable that runs each strategy.
     public var executable: String
 
@@ -46,6 +48,10 @@ public struct BenchRunner: Sendable {
         var missing: [String: String] = [:]
         var imageCount = 0
 
+        if let modelOnly {
+            log("measuring the model alone (\(Int(modelOnly.seconds)) s per configuration)")
+            entries += try modelOnly.run(log: log)
+        }
         for strategy in strategies {
             log("running sluice --strategy \(strategy.rawValue)")
             let output = (scratch as NSString).appendingPathComponent("sluice-\(strategy.rawValue)")

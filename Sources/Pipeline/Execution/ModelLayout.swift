@@ -69,10 +69,13 @@ struct ModelLayoutTuner {
         return Result(layout: best.layout, measured: measured, models: best.models)
     }
 
-    /// Images per second with every copy inferring at once on its own thread.
-    private func measure(_ models: [any ClassifierModel], layout: ModelLayout) throws -> Double {
-        // One micro-batch per call (the backend splits batches into about two images per thread anyway).
-        let count = min(batchSize, max(4, 2 * layout.threadsEach))
+    /// Images per call while tuning: a micro-batch (the backend splits batches into about two images per
+    /// thread anyway), which keeps the measurement short.
+    func tuningCallSize(_ layout: ModelLayout) -> Int { min(batchSize, max(4, 2 * layout.threadsEach)) }
+
+    /// Images per second with every copy inferring at once on its own thread, `callSize` images per call.
+    func measure(_ models: [any ClassifierModel], layout: ModelLayout, callSize: Int? = nil) throws -> Double {
+        let count = callSize ?? tuningCallSize(layout)
         let elements = models[0].inputElements, classes = models[0].classCount
         let start = DispatchSemaphore(value: 0)
         let counter = TuningCounter()
