@@ -29,7 +29,7 @@ struct Run: ParsableCommand {
     )
 
     @Option(help: "Input Parquet file, directory or s3:// prefix of Parquet files, or directory of JPEG/PNG files (repeatable).")
-    var input: [String]
+    var input: [String] = []
 
     @Option(help: "Output directory or s3:// prefix.")
     var output: String
@@ -76,8 +76,7 @@ struct Run: ParsableCommand {
     @Option(help: "Copies of the model inferring side by side, sharing --model-threads. Default: measured at start-up (a second per layout, remembered in ~/.cache/sluice) among the ways to split the threads evenly. Logits can differ in the last bits between layouts: pin it for bit-identical runs on other machines.")
     var modelReplicas: Int?
 
-    @Option(help: "Process shard K of N (K/N): every N-th input file, for running one job on many machines.")
-    var shard: String?
+    @OptionGroup(title: "Many machines") var sharding: ShardOptions
 
     @Option(help: "Codec of the prediction parts: snappy, zstd, gzip, lz4_raw or none.")
     var outputCodec = CompressionCodec.snappy
@@ -108,7 +107,15 @@ struct Run: ParsableCommand {
         configuration.progress = !noProgress
         configuration.outputCodec = outputCodec
         configuration.imagesPerPart = imagesPerPart
-        if let shard { configuration.shard = try RunConfiguration.parseShard(shard) }
+        if let listed = try sharding.listedFiles() {
+            configuration.filesFrom = listed
+            if configuration.inputs.isEmpty { configuration.inputs = listed }
+        }
+        if let shard = try sharding.resolvedShard() {
+            configuration.shard = (shard.index, shard.count)
+            if configuration.progress { printError("sluice run: \(shard)") }
+        }
+        guard !configuration.inputs.isEmpty else { throw ValidationError("give --input (or --files-from)") }
         let objectStorage = try storage.makeStorage()
         defer { objectStorage.shutdown() }
         let job = Job(configuration: configuration, preprocessor: try StandardPreprocessor(spec: try preprocessing.spec()),

@@ -40,7 +40,7 @@ public final class Job: @unchecked Sendable {
         // A marker from an earlier run must not outlive a run that fails: it is written again only at the end.
         for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
         let jobUnits = try InputDiscovery.units(c.inputs, storage: storage, imagesPerUnit: c.imagesPerPart)
-        let shardUnits = InputDiscovery.shard(jobUnits, index: c.shard.index, count: c.shard.count)
+        let shardUnits = try c.workerUnits(of: jobUnits)
         let committedBefore = try storage.names(under: c.output)
         let pending = shardUnits.filter { !committedBefore.contains(PartWriter.partFileName($0)) }
         let start = Date()

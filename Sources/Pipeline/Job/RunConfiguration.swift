@@ -41,6 +41,8 @@ public struct RunConfiguration: Sendable {
     public var layoutCache: String?
     /// Shard `index` of `count`: this process handles every count-th input unit.
     public var shard: (index: Int, count: Int) = (0, 1)
+    /// The inputs this worker processes (`--files-from`), out of the job's `inputs`; nil: its shard's.
+    public var filesFrom: [String]?
     /// Codec of the prediction parts.
     public var outputCodec = CompressionCodec.snappy
     /// A directory of image files is read in groups of this many, one output part each.
