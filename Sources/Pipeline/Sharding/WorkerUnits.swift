@@ -13,7 +13,7 @@ extension RunConfiguration {
         var selected: [InputUnit] = []
         var seen = Set<String>()
         for entry in listed {
-            guard let unit = byName[InputUnit.normalisedName(entry)] else {
+            guard let unit = byName[entry] ?? byName[InputUnit.normalisedName(entry)] else {
                 throw PipelineError.configuration("--files-from: '\(entry)' is not one of the job's inputs (\(inputs.joined(separator: ", ")))")
             }
             if seen.insert(unit.partName).inserted { selected.append(unit) }
