@@ -7,6 +7,12 @@ extension ObjectStorage {
         try store.delete(key: key)
     }
 
+    /// Writes the file or object `url` unless it exists; true when this call created it (one winner of a race).
+    public func putIfAbsent(_ url: String, bytes: [UInt8]) throws -> Bool {
+        let (store, key) = try store(for: url)
+        return try store.putIfAbsent(key: key, bytes: bytes)
+    }
+
     /// The names of the files or objects directly under the directory or prefix `url` (no hidden ones);
     /// empty when it does not exist yet.
     public func names(under url: String) throws -> Set<String> {

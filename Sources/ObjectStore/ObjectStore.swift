@@ -34,6 +34,9 @@ public protocol ObjectStore: Sendable {
     func get(key: String) throws -> [UInt8]
     /// Writes the whole object atomically.
     func put(key: String, bytes: [UInt8]) throws
+    /// Writes the whole object atomically unless one exists already; true when this call created it. Of
+    /// many writers racing, exactly one gets true (S3's conditional `If-None-Match: *`, a local `link`).
+    func putIfAbsent(key: String, bytes: [UInt8]) throws -> Bool
     /// A writer that commits atomically on `close()`.
     func writer(key: String) throws -> any ObjectWriter
     func delete(key: String) throws
@@ -84,6 +87,15 @@ public struct S3BucketStore: ObjectStore {
     public func get(key: String) throws -> [UInt8] { try client.getObject(bucket: bucket, key: key) }
 
     public func put(key: String, bytes: [UInt8]) throws { try client.putObject(bucket: bucket, key: key, bytes: bytes) }
+
+    public func putIfAbsent(key: String, bytes: [UInt8]) throws -> Bool {
+        do {
+            try client.putObject(bucket: bucket, key: key, bytes: bytes, ifNoneMatch: true)
+            return true
+        } catch let error as ObjectStoreError where error.httpStatus == 412 {
+            return false
+        }
+    }
 
     public func writer(key: String) throws -> any ObjectWriter { S3ObjectWriter(client: client, bucket: bucket, key: key) }
 
@@ -157,6 +169,10 @@ public struct LocalFileStore: ObjectStore {
         let writer = try LocalObjectWriter(path: key)
         try writer.write(bytes)
         try writer.close()
+    }
+
+    public func putIfAbsent(key: String, bytes: [UInt8]) throws -> Bool {
+        try LocalObjectWriter.createIfAbsent(path: key, bytes: bytes)
     }
 
     public func writer(key: String) throws -> any ObjectWriter { try LocalObjectWriter(path: key) }

@@ -315,3 +315,42 @@ struct S3OpenServerTests {
         }
     }
 }
+
+@Suite("putIfAbsent: of writers racing for one name, exactly one creates it", .serialized)
+struct PutIfAbsentTests {
+    static func race(_ count: Int, _ attempt: @escaping @Sendable (Int) throws -> Bool) -> [Bool] {
+        let lock = NSLock()
+        nonisolated(unsafe) var results: [Bool] = []
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            let won = (try? attempt(i)) ?? false
+            lock.withLock { results.append(won) }
+        }
+        return results
+    }
+
+    @Test func localFiles() throws {
+        let directory = try TestPaths.temporaryDirectory("put-if-absent")
+        let storage = ObjectStorage()
+        let path = directory + "/_summary.json"
+        let results = Self.race(16) { i in try storage.putIfAbsent(path, bytes: Array("writer \(i)".utf8)) }
+        #expect(results.filter { $0 }.count == 1)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self).hasPrefix("writer "))
+        #expect(try !storage.putIfAbsent(path, bytes: [1]), "an existing file is kept")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["_summary.json"], "no temporaries left")
+    }
+
+    @Test func s3ConditionalWrite() async throws {
+        try await onWorkerThread {
+            let moto = try MotoServer.open.get()
+            let bucket = try moto.makeBucket("conditional")
+            let client = try moto.client()
+            defer { client.shutdown() }
+            let storage = ObjectStorage(client: client)
+            let url = "s3://\(bucket)/out/_summary.json"
+            let results = Self.race(8) { i in try storage.putIfAbsent(url, bytes: Array("writer \(i)".utf8)) }
+            #expect(results.filter { $0 }.count == 1)
+            #expect(try !storage.putIfAbsent(url, bytes: [1]))
+            #expect(String(decoding: try client.getObject(bucket: bucket, key: "out/_summary.json"), as: UTF8.self).hasPrefix("writer "))
+        }
+    }
+}

@@ -128,7 +128,8 @@ struct OutputTruthTests {
         let shard0 = try PipelineTests.run(directory, strategy: .streaming) { $0.shard = (0, 2) }
         #expect(shard0.succeeded)
         #expect(!shard0.jobComplete)
-        #expect(shard0.jobPartsMissing == 1)
+        let units = try InputDiscovery.units([Self.path(directory, "input")], storage: ObjectStorage())
+        #expect(shard0.jobPartsMissing == ShardPlan(units: units, count: 2).units(of: 1).count, "shard 1's parts")
         #expect(!Self.exists(output, "_SUCCESS"))
         #expect(!Self.exists(output, "_summary.json"))
         let shard1 = try PipelineTests.run(directory, strategy: .fused) { $0.shard = (1, 2) }

@@ -72,6 +72,11 @@ struct ShardingTests {
             #expect(status.shards[index].missingParts.isEmpty && status.rowsWritten == Int64(status.committedParts * 7))
         }
         #expect(try PipelineTests.predictions(sharded) == single)
+        // A worker killed between the summary and the marker: the next run (nothing left to do) completes it.
+        let marker = (sharded as NSString).appendingPathComponent("_SUCCESS")
+        try FileManager.default.removeItem(atPath: marker)
+        let finisher = try PipelineTests.run(directory, strategy: .streaming, output: "sharded") { $0.shard = (1, 3) }
+        #expect(finisher.units == 0 && finisher.jobComplete && FileManager.default.fileExists(atPath: marker))
 
         // Dynamic scheduling (Ray): each task gets a list; a part name or a path both select a unit.
         let listed = (directory as NSString).appendingPathComponent("listed")

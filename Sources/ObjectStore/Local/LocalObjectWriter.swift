@@ -54,7 +54,22 @@ public final class LocalObjectWriter: ObjectWriter {
     }
 
     public func close() throws {
-        if committed { return }
+        _ = try commit(replacing: true)
+    }
+
+    /// Writes `bytes` as the file `path` unless it exists; true when this call created it. The finished
+    /// temporary is hard-linked into place, which fails when the name is taken, so of many processes racing
+    /// exactly one creates the file.
+    public static func createIfAbsent(path: String, bytes: [UInt8]) throws -> Bool {
+        let writer = try LocalObjectWriter(path: path)
+        try writer.write(bytes)
+        return try writer.commit(replacing: false)
+    }
+
+    /// Flushes, then renames the temporary over the target, or with `replacing: false` links it into place
+    /// only if the target does not exist (false when it did).
+    private func commit(replacing: Bool) throws -> Bool {
+        if committed { return true }
         guard let sink else {
             throw ObjectStoreError(.aborted, operation: "close", object: name, message: "the write was aborted; nothing was committed")
         }
@@ -65,6 +80,17 @@ public final class LocalObjectWriter: ObjectWriter {
             throw ObjectStoreError(.io, operation: "close", object: name, message: "\(error)")
         }
         self.sink = nil
+        if !replacing {
+            defer { unlink(temporaryPath) }
+            guard link(temporaryPath, name) == 0 else {
+                if errno == EEXIST { return false }
+                let reason = String(cString: strerror(errno))
+                throw ObjectStoreError(.io, operation: "link", object: name, message: "cannot link the finished temporary file into place: \(reason)")
+            }
+            committed = true
+            syncDirectory(of: name)
+            return true
+        }
         guard rename(temporaryPath, name) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
@@ -72,6 +98,7 @@ public final class LocalObjectWriter: ObjectWriter {
         }
         committed = true
         syncDirectory(of: name)
+        return true
     }
 
     public func abort() {

@@ -142,15 +142,17 @@ extension S3Client {
 
     // MARK: write
 
-    /// A single PUT: the object appears whole or not at all. Returns the ETag.
+    /// A single PUT: the object appears whole or not at all. Returns the ETag. With `ifNoneMatch`, only if
+    /// no object has the key (S3's conditional write; 412 PreconditionFailed otherwise).
     @discardableResult
-    public func putObject(bucket: String, key: String, bytes: [UInt8], contentType: String? = nil) throws -> String? {
-        try putObjectFuture(bucket: bucket, key: key, bytes: bytes, contentType: contentType).wait()
+    public func putObject(bucket: String, key: String, bytes: [UInt8], contentType: String? = nil, ifNoneMatch: Bool = false) throws -> String? {
+        try putObjectFuture(bucket: bucket, key: key, bytes: bytes, contentType: contentType, ifNoneMatch: ifNoneMatch).wait()
     }
 
-    func putObjectFuture(bucket: String, key: String, bytes: [UInt8], contentType: String? = nil) -> EventLoopFuture<String?> {
+    func putObjectFuture(bucket: String, key: String, bytes: [UInt8], contentType: String? = nil, ifNoneMatch: Bool = false) -> EventLoopFuture<String?> {
         var headers: [(String, String)] = []
         if let contentType { headers.append(("Content-Type", contentType)) }
+        if ifNoneMatch { headers.append(("If-None-Match", "*")) }
         let request = Request(method: .PUT, bucket: bucket, key: key, headers: headers, body: bytes, kind: "PUT", operation: "PUT")
         let recorder = self.recorder
         return perform(request) { HeadersSink() }.map { headers in

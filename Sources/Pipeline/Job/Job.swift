@@ -37,11 +37,17 @@ public final class Job: @unchecked Sendable {
         // Parts a killed run left half-written (never visible under their final names) are deleted, unless
         // their writer is alive: other shards may be writing to the same output.
         _ = try? storage.removeAbandonedTemporaries(under: c.output)
-        // A marker from an earlier run must not outlive a run that fails: it is written again only at the end.
-        for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
         let jobUnits = try InputDiscovery.units(c.inputs, storage: storage, imagesPerUnit: c.imagesPerPart)
         let shardUnits = try c.workerUnits(of: jobUnits)
         let committedBefore = try storage.names(under: c.output)
+        // A marker that says "complete" while a part of the job is missing is a lie from an earlier run (other
+        // inputs, deleted parts): it goes before any work, and comes back only when the job is complete.
+        let jobIncomplete = jobUnits.contains { !committedBefore.contains(PartWriter.partFileName($0)) }
+        if jobIncomplete {
+            for marker in [Self.successMarker, Self.summaryFile] { try storage.delete(writer.url(marker)) }
+        }
+        // A summary without its marker from before this run: its writer died between the two.
+        let orphanSummary = !jobIncomplete && committedBefore.contains(Self.summaryFile) && !committedBefore.contains(Self.successMarker)
         let pending = shardUnits.filter { !committedBefore.contains(PartWriter.partFileName($0)) }
         let start = Date()
         let cpuStart = processCPUSeconds()
@@ -102,10 +108,17 @@ public final class Job: @unchecked Sendable {
         // _SUCCESS means every part of the whole job (every shard) is committed, and this run lost nothing.
         if report.unitsFailed.isEmpty && missing == 0 {
             report.jobComplete = true
-            try writer.publish(Self.summaryFile, bytes: Array(try report.json().utf8))
-            try writer.publish(Self.successMarker, bytes: [])
+            try publishMarkers(report, orphanSummary: orphanSummary)
         }
         return report
+    }
+
+    /// Writes `_summary.json` and `_SUCCESS` once per job: of the workers that see the job complete, the one
+    /// whose summary claims the name (a conditional create) writes the marker; the others leave both alone.
+    /// A summary orphaned by a writer killed between the two writes is completed by the next run.
+    private func publishMarkers(_ report: JobReport, orphanSummary: Bool) throws {
+        let claimed = try storage.putIfAbsent(writer.url(Self.summaryFile), bytes: Array(try report.json().utf8))
+        if claimed || orphanSummary { try writer.publish(Self.successMarker, bytes: []) }
     }
 
     static let successMarker = "_SUCCESS"
