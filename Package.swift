@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Imaging's SIMD kernels are two orders of magnitude slower unoptimised, which would make debug builds
@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Inference", targets: ["Inference"]),
+        .library(name: "Serving", targets: ["Serving"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Already built for async-http-client; named so that ObjectStore may import NIOCore/NIOPosix.
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        // `sluice serve`: the SageMaker container's HTTP server (its swift-configuration support left out).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
     ],
     targets: [
         // System codec libraries (Debian -dev packages, installed by scripts/bootstrap).
@@ -84,9 +87,18 @@ let package = Package(
             name: "Pipeline",
             dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore", "SeededRandom"]
         ),
+        // `sluice serve`: SageMaker's container contract over HTTP, with dynamic batching.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Pipeline", "Parquet", "Imaging", "Inference", "NumpyFormat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "Serving",
                 "Parquet",
                 "Imaging",
                 "ObjectStore",
@@ -134,6 +146,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["Vectors"]
+        ),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: ["Serving", "Pipeline", "Parquet", "Imaging", "SluiceTestSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(
             name: "PipelineTests",

@@ -1,0 +1,65 @@
+import Foundation
+import Inference
+
+/// The answer for one record: its top classes, or why it could not be classified.
+struct RecordAnswer {
+    var id: String
+    var topK: [Int] = []
+    var scores: [Float] = []
+    var error: String?
+
+    init(id: String, logits: [Float], k: Int) {
+        self.id = id
+        let values = logits[...]
+        let probabilities = Classification.softmax(values)
+        topK = Classification.topK(values, k: k)
+        scores = topK.map { probabilities[$0] }
+    }
+
+    init(id: String, error: String) {
+        self.id = id
+        self.error = error
+    }
+
+    /// The record as a JSON object (keys sorted): id, top_k, scores, labels, or id and error.
+    func json(labels: [String]) -> [String: Any] {
+        if let error { return ["id": id, "error": error] }
+        return ["id": id, "top_k": topK, "scores": scores.map(Double.init),
+                "labels": topK.map { $0 < labels.count ? labels[$0] : String($0) }]
+    }
+}
+
+/// The response media types, chosen by the request's Accept header.
+enum ResponseFormat: Sendable, Equatable {
+    case json, jsonLines
+
+    /// The first supported type of an Accept header (q-values ignored; */* and none mean JSON).
+    init?(accept: String?) {
+        guard let accept, !accept.isEmpty else {
+            self = .json
+            return
+        }
+        for item in accept.split(separator: ",") {
+            switch item.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() {
+            case "application/json", "*/*", "application/*": self = .json; return
+            case "application/jsonlines", "application/x-jsonlines", "application/jsonl": self = .jsonLines; return
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    var contentType: String { self == .json ? "application/json" : "application/jsonlines" }
+
+    func encode(_ answers: [RecordAnswer], labels: [String]) -> [UInt8] {
+        func serialise(_ object: Any) -> [UInt8] {
+            Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8))
+        }
+        switch self {
+        case .json:
+            return serialise(["predictions": answers.map { $0.json(labels: labels) }])
+        case .jsonLines:
+            return answers.flatMap { serialise($0.json(labels: labels)) + [0x0A] }
+        }
+    }
+}
