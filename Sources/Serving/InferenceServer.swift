@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import Parquet
 import Pipeline
+import ServiceLifecycle
 
 /// `sluice serve`: SageMaker's inference container contract (`GET /ping`, `POST /invocations`,
 /// `GET /execution-parameters`) on Hummingbird, with the images of concurrent requests batched into the
@@ -16,10 +18,14 @@ public final class InferenceServer: Sendable {
     let modelThreads: Int
     private let state = ModelState()
     private let workers: WorkerPool
+    private let running = RunningGroup()
+    /// Hummingbird's log level (the CLI's server logs at info; the loopback server of `run` only errors).
+    public let logLevel: Logger.Level
 
     public init(configuration: ServeConfiguration, preprocessor: any RecordPreprocessor, model: any ModelFactory,
-                labels: [String], modelThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                labels: [String], modelThreads: Int = ProcessInfo.processInfo.activeProcessorCount, logLevel: Logger.Level = .info) {
         self.configuration = configuration
+        self.logLevel = logLevel
         self.preprocessor = preprocessor
         self.factory = model
         self.labels = labels
@@ -27,17 +33,35 @@ public final class InferenceServer: Sendable {
         workers = WorkerPool(preprocessor)
     }
 
-    /// Serves until SIGTERM or SIGINT (in-flight requests finish first), or until the task is cancelled.
-    /// `onListening` gets the bound port (useful with port 0).
+    public enum ModelStatus: Sendable { case loading, ready, failed(String) }
+
+    /// Whether the model is loaded (what GET /ping says).
+    public var modelStatus: ModelStatus { state.status }
+
+    /// What the batcher has done so far (GET /stats); nil while the model loads.
+    public var stats: DynamicBatcher.Stats? { state.batcher?.snapshot }
+
+    /// Serves until SIGTERM or SIGINT, or `shutdown()`: requests in flight finish first. `onListening` gets
+    /// the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         loadModel()
+        var logger = Logger(label: "sluice.serve")
+        logger.logLevel = logLevel
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sluice"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) }
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
         )
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        running.set(group)
         defer { state.batcher?.shutdown() }
-        try await app.runService()
+        try await group.run()
+    }
+
+    /// Stops accepting requests, finishes those in flight, then makes `run` return.
+    public func shutdown() async {
+        await running.group?.triggerGracefulShutdown()
     }
 
     /// Compiles the model on a thread of its own; /ping answers 200 once it is ready.
@@ -94,13 +118,15 @@ public final class InferenceServer: Sendable {
         }
         let body = try await readBody(request)
         let (ids, records) = try decode(body, format: format, modelInput: preprocessor.outputShape)
-        var answers = try await classify(records, ids: ids, batcher: batcher)
+        let answers = try await classify(records, ids: ids, batcher: batcher)
         if !format.isMultiRecord, let error = answers.first?.error {
             throw ServingError.badRequest(error)
         }
-        if answers.isEmpty { answers = [] }
+        // SageMaker passes per-request options in its custom attributes: "logits=true" adds every logit.
+        let attributes = request.headers.first { $0.name.canonicalName == "x-amzn-sagemaker-custom-attributes" }?.value ?? ""
+        let includeLogits = attributes.split(separator: ",").contains { $0.trimmingCharacters(in: CharacterSet.whitespaces) == "logits=true" }
         return Response(status: .ok, headers: [.contentType: answerFormat.contentType],
-                        body: .init(byteBuffer: ByteBuffer(bytes: answerFormat.encode(answers, labels: labels))))
+                        body: .init(byteBuffer: ByteBuffer(bytes: answerFormat.encode(answers, labels: labels, includeLogits: includeLogits))))
     }
 
     /// The body, refused with 413 as soon as it is known to be too large (its Content-Length, or the bytes
@@ -201,9 +227,17 @@ public final class InferenceServer: Sendable {
     }
 }
 
+/// The service group of a running server, for `shutdown()`.
+private final class RunningGroup: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: ServiceGroup?
+    var group: ServiceGroup? { lock.withLock { current } }
+    func set(_ group: ServiceGroup) { lock.withLock { current = group } }
+}
+
 /// Whether the model is ready, and its batcher once it is.
 private final class ModelState: @unchecked Sendable {
-    enum Status { case loading, ready, failed(String) }
+    typealias Status = InferenceServer.ModelStatus
     private let lock = NSLock()
     private var current = Status.loading
     private var loaded: DynamicBatcher?

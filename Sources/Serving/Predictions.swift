@@ -6,10 +6,12 @@ struct RecordAnswer {
     var id: String
     var topK: [Int] = []
     var scores: [Float] = []
+    var logits: [Float] = []
     var error: String?
 
     init(id: String, logits: [Float], k: Int) {
         self.id = id
+        self.logits = logits
         let values = logits[...]
         let probabilities = Classification.softmax(values)
         topK = Classification.topK(values, k: k)
@@ -21,12 +23,18 @@ struct RecordAnswer {
         self.error = error
     }
 
-    /// The record as a JSON object (keys sorted): id, top_k, scores, labels, or id and error.
-    func json(labels: [String]) -> [String: Any] {
+    /// The record as a JSON object (keys sorted): id, top_k, scores, labels (and the logits when asked), or
+    /// id and error. Floats are written with the shortest text that reads back to the same float32.
+    func json(labels: [String], includeLogits: Bool) -> [String: Any] {
         if let error { return ["id": id, "error": error] }
-        return ["id": id, "top_k": topK, "scores": scores.map(Double.init),
-                "labels": topK.map { $0 < labels.count ? labels[$0] : String($0) }]
+        var object: [String: Any] = ["id": id, "top_k": topK, "scores": scores.map(Self.exact),
+                                     "labels": topK.map { $0 < labels.count ? labels[$0] : String($0) }]
+        if includeLogits { object["logits"] = logits.map(Self.exact) }
+        return object
     }
+
+    /// A float32 as a JSON number that parses back to the same float32 (Swift's shortest round-trip text).
+    static func exact(_ value: Float) -> Any { value.isFinite ? Decimal(string: "\(value)") ?? 0 : NSNull() }
 }
 
 /// The response media types, chosen by the request's Accept header.
@@ -51,15 +59,15 @@ enum ResponseFormat: Sendable, Equatable {
 
     var contentType: String { self == .json ? "application/json" : "application/jsonlines" }
 
-    func encode(_ answers: [RecordAnswer], labels: [String]) -> [UInt8] {
+    func encode(_ answers: [RecordAnswer], labels: [String], includeLogits: Bool = false) -> [UInt8] {
         func serialise(_ object: Any) -> [UInt8] {
             Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8))
         }
         switch self {
         case .json:
-            return serialise(["predictions": answers.map { $0.json(labels: labels) }])
+            return serialise(["predictions": answers.map { $0.json(labels: labels, includeLogits: includeLogits) }])
         case .jsonLines:
-            return answers.flatMap { serialise($0.json(labels: labels)) + [0x0A] }
+            return answers.flatMap { serialise($0.json(labels: labels, includeLogits: includeLogits)) + [0x0A] }
         }
     }
 }

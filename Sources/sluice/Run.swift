@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
     @Option(help: "Images per batch.")
     var batchSize = 64
 
-    @Option(help: "streaming, fused or staged.")
+    @Option(help: "streaming, fused, staged or per-request.")
     var strategy = RunConfiguration.Strategy.streaming
 
     @Option(help: "Number of classes to report per image.")
@@ -77,6 +77,8 @@ struct Run: ParsableCommand {
     var modelReplicas: Int?
 
     @OptionGroup(title: "Many machines") var sharding: ShardOptions
+
+    @OptionGroup(title: "The per-request strategy (SageMaker Batch Transform)") var perRequest: PerRequestOptions
 
     @Option(help: "Codec of the prediction parts: snappy, zstd, gzip, lz4_raw or none.")
     var outputCodec = CompressionCodec.snappy
@@ -118,8 +120,15 @@ struct Run: ParsableCommand {
         guard !configuration.inputs.isEmpty else { throw ValidationError("give --input (or --files-from)") }
         let objectStorage = try storage.makeStorage()
         defer { objectStorage.shutdown() }
-        let job = Job(configuration: configuration, preprocessor: try StandardPreprocessor(spec: try preprocessing.spec()),
-                      model: model.factory(), storage: objectStorage)
+        perRequest.apply(to: &configuration)
+        let preprocessor = try StandardPreprocessor(spec: try preprocessing.spec())
+        let server = strategy == .perRequest
+            ? try perRequest.server(preprocessor: preprocessor, model: model.factory(), labels: configuration.labels ?? ClassLabels.imageNet,
+                                    batchSize: batchSize, topK: topK, modelThreads: modelThreads)
+            : nil
+        defer { server?.loopback?.stop() }
+        let job = Job(configuration: configuration, preprocessor: preprocessor, model: model.factory(), storage: objectStorage,
+                      invocationClient: server?.client)
         let report = try job.run()
         printError(report.render())
         if let statsJson { try Data(try report.json().utf8).write(to: URL(fileURLWithPath: statsJson)) }

@@ -17,10 +17,13 @@ public final class Job: @unchecked Sendable {
     private var bytesWritten: Int64 = 0
 
     let storage: ObjectStorage
+    /// The model server of the per-request strategy.
+    let invocationClient: (any InvocationClient)?
 
     public init(configuration: RunConfiguration, preprocessor: any RecordPreprocessor, model: any ModelFactory,
-                storage: ObjectStorage = ObjectStorage()) {
+                storage: ObjectStorage = ObjectStorage(), invocationClient: (any InvocationClient)? = nil) {
         self.configuration = configuration
+        self.invocationClient = invocationClient
         self.preprocessor = preprocessor
         self.modelFactory = model
         self.storage = storage
@@ -64,7 +67,7 @@ public final class Job: @unchecked Sendable {
             }
         }
 
-        if !plan.isEmpty { try chooseModelLayout() }
+        if !plan.isEmpty && c.strategy != .perRequest { try chooseModelLayout() }
 
         let progress = c.progress ? ProgressPrinter { [tracker] in tracker.progress } : nil
         progress?.start(label: c.strategy.rawValue)
@@ -80,7 +83,8 @@ public final class Job: @unchecked Sendable {
         case .staged:
             (stages, phases) = try StagedStrategy(job: self).run(plan)
         case .perRequest:
-            throw PipelineError.configuration("the per-request strategy (SageMaker Batch Transform's model) is not built yet")
+            guard let invocationClient else { throw PipelineError.configuration("the per-request strategy needs a model server (--endpoint)") }
+            stages = try PerRequestStrategy(job: self, client: invocationClient).run(plan)
         }
         if let fatal = failureLock.withLock({ fatal }) { throw fatal }
         // Whatever a strategy left open lost rows somewhere: each such unit is a failure, never a silent gap.
@@ -100,7 +104,7 @@ public final class Job: @unchecked Sendable {
             cpuUtilisation: seconds > 0 ? cpu / seconds / Double(ProcessInfo.processInfo.activeProcessorCount) : 0,
             peakRSSBytes: peakRSSBytes(), bytesRead: bytesRead, bytesWritten: failureLock.withLock { bytesWritten },
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
-        report.modelLayout = plan.isEmpty ? "" : modelLayout.description
+        report.modelLayout = plan.isEmpty ? "" : c.strategy == .perRequest ? "in the model server" : modelLayout.description
         report.modelLayoutMeasured = layoutMeasurements
         report.jobParts = jobUnits.count
         report.jobPartsMissing = missing

@@ -41,6 +41,10 @@ public struct RunConfiguration: Sendable {
     public var layoutCache: String?
     /// Shard `index` of `count`: this process handles every count-th input unit.
     public var shard: (index: Int, count: Int) = (0, 1)
+    /// The per-request strategy: records per request, requests in flight, the largest request body.
+    public var requestBatching = RequestBatching.multiRecord
+    public var maxConcurrentRequests = 4
+    public var maxPayloadBytes = 6 << 20
     /// The inputs this worker processes (`--files-from`), out of the job's `inputs`; nil: its shard's.
     public var filesFrom: [String]?
     /// Codec of the prediction parts.
@@ -63,6 +67,9 @@ extension RunConfiguration {
         guard batchSize > 0, topK > 0 else { throw PipelineError.configuration("--batch-size and --top-k must be positive") }
         guard shard.count > 0, (0..<shard.count).contains(shard.index) else {
             throw PipelineError.configuration("--shard K/N needs 0 <= K < N")
+        }
+        guard maxConcurrentRequests > 0, maxPayloadBytes > 0 else {
+            throw PipelineError.configuration("--max-concurrent and --max-payload-mb must be positive")
         }
         guard imagesPerPart > 0 else { throw PipelineError.configuration("--images-per-part must be positive") }
         guard maxMemory >= MemoryPlan.minimumBytes else {

@@ -9,7 +9,8 @@ final class UnitPredictions {
     let unit: InputUnit
     let declaredRows: Int
     let k: Int
-    let classCount: Int
+    /// Logits per row: the model's, or (per-request strategy, 0 until then) those of the first answer.
+    private(set) var classCount: Int
     let keepLogits: Bool
     var ids: [String] = []
     var topK: [Int32] = []
@@ -52,7 +53,8 @@ final class UnitPredictions {
     }
 
     func record(row: Int, id: String, logits rowLogits: UnsafeBufferPointer<Float>) -> Bool {
-        guard claim(row, id: id) else { return false }
+        if classCount == 0 { classCount = rowLogits.count }
+        guard rowLogits.count == classCount, claim(row, id: id) else { return false }
         let values = ArraySlice(rowLogits)
         let probabilities = Classification.softmax(values)
         for (slot, index) in Classification.topK(values, k: k).enumerated() {
