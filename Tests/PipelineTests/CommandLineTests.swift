@@ -53,13 +53,17 @@ struct CommandLineTests {
         }
     }
 
-    @Test("a run killed with SIGKILL at any moment resumes: nothing lost, nothing duplicated")
-    func sigkillResume() throws {
+    @Test("a run killed with SIGKILL at any moment resumes: nothing lost, nothing duplicated", arguments: [
+        ["--batch-size", "4"],
+        // The server batches requests as they come: one image per model call keeps the logits bit-identical.
+        ["--strategy", "per-request", "--batch-size", "1", "--model-threads", "2"],
+    ])
+    func sigkillResume(_ strategy: [String]) throws {
         let root = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let input = (root as NSString).appendingPathComponent("in"), output = (root as NSString).appendingPathComponent("out")
         try Self.gen(input, images: 48, rowsPerFile: 8)
-        let arguments = ["run", "--input", input, "--model", "resnet18", "--batch-size", "4", "--no-progress"]
+        let arguments = ["run", "--input", input, "--model", "resnet18", "--no-progress"] + strategy
 
         let killed = try Self.run(arguments + ["--output", output], wait: false)
         // Kill it once some parts are committed and others are not.
