@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
         abstract: "Reproduce the Ray Data / Spark / SageMaker comparison on this machine.",
         discussion: """
         Generates (once, cached under bench/data) the benchmark's dataset in Ray's layout — 256×256×3 uint8 \
-        images, 1,000 per file — then runs Sluice's streaming, fused and staged strategies (each as its own \
+        images, 1,000 per file — then runs Sluice's streaming, fused, staged and per-request strategies (each as its own \
         process) and the Python peers in bench/peers (Ray Data, Spark fused and staged, a PyTorch loop, an ONNX \
         Runtime loop) when they are installed, all on the same files. Prints the table and writes \
         bench-report.md and bench-chart.svg. --images 16232 reproduces the public benchmark's size.
@@ -20,8 +20,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Use this dataset instead of generating one.")
     var input: String?
 
-    @Option(help: "Strategies to run, comma-separated.")
-    var strategies = "streaming,fused,staged"
+    @Option(help: "Strategies to run, comma-separated (per-request runs single- and multi-record).")
+    var strategies = "streaming,fused,staged,per-request"
 
     @OptionGroup var model: ModelOptions
 
@@ -54,7 +54,7 @@ struct Bench: ParsableCommand {
     private func strategyList() throws -> [RunConfiguration.Strategy] {
         try strategies.split(separator: ",").map {
             guard let strategy = RunConfiguration.Strategy(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--strategies: unknown strategy '\($0)' (streaming, fused, staged)")
+                throw ValidationError("--strategies: unknown strategy '\($0)' (streaming, fused, staged, per-request)")
             }
             return strategy
         }

@@ -69,6 +69,13 @@ check(submit["jobDefinition"] == definition["jobDefinitionName"], "aws-batch: su
 check(any(rule.get("onExitCode") == "2" and rule["action"] == "EXIT" for rule in definition["retryStrategy"]["evaluateOnExit"]),
       "aws-batch: usage errors (exit 2) are not retried")
 
+transform = json.loads((deploy / "sagemaker" / "create-transform-job.json").read_text())
+check(transform["BatchStrategy"] in ("MultiRecord", "SingleRecord"), "sagemaker: BatchStrategy")
+check(transform["TransformInput"]["ContentType"] in ("application/jsonlines", "application/x-parquet", "image/jpeg", "application/x-npy"),
+      "sagemaker: a content type sluice serve takes")
+check(transform["TransformOutput"]["Accept"] in ("application/json", "application/jsonlines"), "sagemaker: an Accept sluice serve answers")
+check(int(transform["Environment"]["SAGEMAKER_MAX_PAYLOAD_IN_MB"]) == transform["MaxPayloadInMB"], "sagemaker: payload limits agree")
+
 py_compile.compile(str(deploy / "ray" / "sluice_ray.py"), doraise=True)
 check('ENTRYPOINT ["sluice"]' in (deploy / "docker" / "Dockerfile").read_text(), "Dockerfile: ENTRYPOINT [\"sluice\"]")
 

@@ -9,7 +9,7 @@ public struct BenchRunner: Sendable {
     public var input: String?
     public var dataRoot = "bench/data"
     public var peersDirectory = "bench/peers"
-    public var strategies: [RunConfiguration.Strategy] = [.streaming, .fused, .staged]
+    public var strategies: [RunConfiguration.Strategy] = [.streaming, .fused, .staged, .perRequest]
     public var model = "resnet50"
     public var weights: String?
     public var precision = "fp32"
@@ -52,20 +52,27 @@ public struct BenchRunner: Sendable {
             log("measuring the model alone (\(Int(modelOnly.seconds)) s per configuration)")
             entries += try modelOnly.run(log: log)
         }
-        for strategy in strategies {
-            log("running sluice --strategy \(strategy.rawValue)")
-            let output = (scratch as NSString).appendingPathComponent("sluice-\(strategy.rawValue)")
-            let stats = (scratch as NSString).appendingPathComponent("stats-\(strategy.rawValue).json")
+        // per-request runs twice: Batch Transform's two ways of splitting files into requests.
+        let runs: [(name: String, strategy: RunConfiguration.Strategy, extra: [String])] = strategies.flatMap { strategy in
+            strategy == .perRequest
+                ? RequestBatching.allCases.map { ("per-request \($0.rawValue)", strategy, ["--batch-strategy", $0.rawValue]) }
+                : [(strategy.rawValue, strategy, [])]
+        }
+        for (name, strategy, extra) in runs {
+            log("running sluice --strategy \(strategy.rawValue) \(extra.joined(separator: " "))")
+            let tag = name.replacingOccurrences(of: " ", with: "-")
+            let output = (scratch as NSString).appendingPathComponent("sluice-\(tag)")
+            let stats = (scratch as NSString).appendingPathComponent("stats-\(tag).json")
             var arguments = ["run", "--input", data, "--output", output, "--strategy", strategy.rawValue, "--model", model,
-                             "--precision", precision, "--batch-size", String(batchSize), "--stats-json", stats, "--no-progress"]
+                             "--precision", precision, "--batch-size", String(batchSize), "--stats-json", stats, "--no-progress"] + extra
             if let weights { arguments += ["--weights", weights] }
             arguments += runOptions
             let status = try runProcess(executable, arguments)
             guard status == 0, let report = try? JSONDecoder().decode(JobReport.self, from: Data(contentsOf: URL(fileURLWithPath: stats))) else {
-                throw PipelineError.configuration("sluice run --strategy \(strategy.rawValue) failed (exit \(status))")
+                throw PipelineError.configuration("sluice run --strategy \(strategy.rawValue) \(extra.joined(separator: " ")) failed (exit \(status))")
             }
             imageCount = report.images
-            entries.append(BenchEntry(name: "sluice \(strategy.rawValue)", kind: "sluice", images: report.images, seconds: report.seconds,
+            entries.append(BenchEntry(name: "sluice \(name)", kind: "sluice", images: report.images, seconds: report.seconds,
                                       imagesPerSecond: report.imagesPerSecond, peakRSSBytes: report.peakRSSBytes,
                                       cpuUtilisation: report.cpuUtilisation))
             log(String(format: "  %.1f images/s", report.imagesPerSecond))
