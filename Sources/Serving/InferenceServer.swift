@@ -114,7 +114,7 @@ public final class InferenceServer: Sendable {
             throw ServingError.unsupportedMediaType("Content-Type \(contentType ?? "(none)") is not supported; send one of \(RequestFormat.supported)")
         }
         guard let answerFormat = ResponseFormat(accept: request.headers[.accept]) else {
-            throw ServingError.notAcceptable("Accept \(request.headers[.accept] ?? "") is not supported; ask for application/json or application/jsonlines")
+            throw ServingError.notAcceptable("Accept \(request.headers[.accept] ?? "") is not supported; ask for application/json, application/jsonlines or application/x-parquet")
         }
         let body = try await readBody(request)
         let (ids, records) = try decode(body, format: format, modelInput: preprocessor.outputShape)
@@ -126,7 +126,7 @@ public final class InferenceServer: Sendable {
         let attributes = request.headers.first { $0.name.canonicalName == "x-amzn-sagemaker-custom-attributes" }?.value ?? ""
         let includeLogits = attributes.split(separator: ",").contains { $0.trimmingCharacters(in: CharacterSet.whitespaces) == "logits=true" }
         return Response(status: .ok, headers: [.contentType: answerFormat.contentType],
-                        body: .init(byteBuffer: ByteBuffer(bytes: answerFormat.encode(answers, labels: labels, includeLogits: includeLogits))))
+                        body: .init(byteBuffer: ByteBuffer(bytes: try answerFormat.encode(answers, labels: labels, includeLogits: includeLogits))))
     }
 
     /// The body, refused with 413 as soon as it is known to be too large (its Content-Length, or the bytes

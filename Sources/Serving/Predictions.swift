@@ -1,5 +1,7 @@
 import Foundation
 import Inference
+import Parquet
+import Pipeline
 
 /// The answer for one record: its top classes, or why it could not be classified.
 struct RecordAnswer {
@@ -39,7 +41,7 @@ struct RecordAnswer {
 
 /// The response media types, chosen by the request's Accept header.
 enum ResponseFormat: Sendable, Equatable {
-    case json, jsonLines
+    case json, jsonLines, parquet
 
     /// The first supported type of an Accept header (q-values ignored; */* and none mean JSON).
     init?(accept: String?) {
@@ -51,15 +53,22 @@ enum ResponseFormat: Sendable, Equatable {
             switch item.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() {
             case "application/json", "*/*", "application/*": self = .json; return
             case "application/jsonlines", "application/x-jsonlines", "application/jsonl": self = .jsonLines; return
+            case "application/x-parquet", "application/vnd.apache.parquet": self = .parquet; return
             default: continue
             }
         }
         return nil
     }
 
-    var contentType: String { self == .json ? "application/json" : "application/jsonlines" }
+    var contentType: String {
+        switch self {
+        case .json: "application/json"
+        case .jsonLines: "application/jsonlines"
+        case .parquet: "application/x-parquet"
+        }
+    }
 
-    func encode(_ answers: [RecordAnswer], labels: [String], includeLogits: Bool = false) -> [UInt8] {
+    func encode(_ answers: [RecordAnswer], labels: [String], includeLogits: Bool = false) throws -> [UInt8] {
         func serialise(_ object: Any) -> [UInt8] {
             Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8))
         }
@@ -68,6 +77,20 @@ enum ResponseFormat: Sendable, Equatable {
             return serialise(["predictions": answers.map { $0.json(labels: labels, includeLogits: includeLogits) }])
         case .jsonLines:
             return answers.flatMap { serialise($0.json(labels: labels, includeLogits: includeLogits)) + [0x0A] }
+        case .parquet:
+            // The columns of a `sluice run` part; a record that failed has null predictions.
+            let k = answers.first { $0.error == nil }?.topK.count ?? 0
+            let classes = answers.first { $0.error == nil }?.logits.count ?? 0
+            let table = PredictionTable(
+                ids: answers.map(\.id), k: k,
+                topK: answers.flatMap { $0.error == nil ? $0.topK.map(Int32.init) : Array(repeating: 0, count: k) },
+                scores: answers.flatMap { $0.error == nil ? $0.scores : Array(repeating: 0, count: k) },
+                predicted: answers.map { $0.error == nil }, labels: labels,
+                logits: includeLogits ? answers.flatMap { $0.error == nil ? $0.logits : Array(repeating: 0, count: classes) } : nil,
+                classCount: classes)
+            let sink = InMemorySink(name: "answer")
+            try table.write(to: sink, codec: .snappy)
+            return sink.bytes
         }
     }
 }

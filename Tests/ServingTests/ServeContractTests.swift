@@ -181,6 +181,17 @@ struct ServeContractTests {
         let lines = Self.lines(answer.body)
         #expect(lines.count == 3 && lines.allSatisfy { ($0["top_k"] as? [Int])?.count == 5 })
         #expect(lines.first?["id"] as? String == "request body:0" || (lines.first?["id"] as? String)?.hasSuffix(":0") == true)
+        // Answered as Parquet: the columns of a `sluice run` part, the same classes as the JSON Lines answer.
+        let asParquet = try await running.post(try [UInt8](Data(contentsOf: URL(fileURLWithPath: file))), type: "application/x-parquet",
+                                               accept: "application/x-parquet")
+        #expect(asParquet.status == 200 && asParquet.headers["content-type"] == "application/x-parquet")
+        let reader = try ParquetFileReader(source: InMemorySource(name: "answer", bytes: asParquet.body))
+        #expect(reader.schema.fields.map(\.name) == ["id", "top_k", "scores", "labels"])
+        let parquetRows = try reader.readRows(rowGroup: 0).map(JSONRendering.render(row:))
+        for (row, line) in zip(parquetRows, lines) {
+            let object = Self.json(Array(row.utf8))
+            #expect(object["top_k"] as? [Int] == line["top_k"] as? [Int] && object["id"] as? String == line["id"] as? String)
+        }
         let truncated = try await running.post(Array("PAR1 not really".utf8), type: "application/x-parquet")
         #expect(truncated.status == 400)
     }

@@ -127,35 +127,11 @@ struct PartWriter: Sendable {
     }
 
     private func writePredictions(_ p: UnitPredictions, to sink: any ObjectWriter) throws {
-        var fields: [FieldSpec] = [
-            .string("id", nullable: false),
-            .list(name: "top_k", element: .primitive(name: "element", type: .int32, nullable: false), nullable: true),
-            .list(name: "scores", element: .primitive(name: "element", type: .float, nullable: false), nullable: true),
-        ]
-        if labels != nil {
-            fields.append(.list(name: "labels", element: .string("element", nullable: false), nullable: true))
-        }
-        if p.keepLogits { fields.append(.tensor(name: "logits", element: .float32, shape: [p.classCount])) }
-        var options = WriterOptions()
-        options.codec = codec
-        let writer = try ParquetFileWriter(sink: sink, fields: fields, options: options)
         let rows = 0..<p.rowCount
-        let ok = rows.map { p.outcome[$0] == true }
-        var columns: [ColumnWriteData] = [
-            .required(.byteArray(BinaryValues(strings: p.ids))),
-            .lists(rows.map { r in ok[r] ? p.topK[(r * p.k)..<((r + 1) * p.k)].map { Optional($0) } : nil }, nullableElement: false) { .int32($0) },
-            .lists(rows.map { r in ok[r] ? p.scores[(r * p.k)..<((r + 1) * p.k)].map { Optional($0) } : nil }, nullableElement: false) { .float($0) },
-        ]
-        if let labels {
-            columns.append(.lists(rows.map { r in
-                ok[r] ? p.topK[(r * p.k)..<((r + 1) * p.k)].map { Optional(Int($0) < labels.count ? labels[Int($0)] : "class \($0)") } : nil
-            }, nullableElement: false) { .byteArray(BinaryValues(strings: $0)) })
-        }
-        if p.keepLogits {
-            columns.append(.lists(rows.map { r in ok[r] ? p.logits[(r * p.classCount)..<((r + 1) * p.classCount)].map { Optional($0) } : nil }) { .float($0) })
-        }
-        try writer.writeRowGroup(rows: p.rowCount, columns: columns)
-        try writer.close()
+        try PredictionTable(ids: Array(p.ids.prefix(p.rowCount)), k: p.k, topK: p.topK, scores: p.scores,
+                            predicted: rows.map { p.outcome[$0] == true }, labels: labels,
+                            logits: p.keepLogits ? p.logits : nil, classCount: p.classCount)
+            .write(to: sink, codec: codec)
     }
 
     private func writeErrors(_ p: UnitPredictions, to sink: any ObjectWriter) throws {
