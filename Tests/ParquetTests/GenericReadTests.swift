@@ -20,28 +20,12 @@ struct GenericReadTests {
 
     @Test("a wide table (every physical type, nested lists, structs, maps, nulls) reads as pyarrow reads it", arguments: variants)
     func wideTableMatchesPyarrow(_ variant: String) throws {
-        let expected = try JSONValue.parse(String(contentsOfFile: Self.directory.appendingPathComponent("wide_expected.json").path, encoding: .utf8))
+        let text = try String(contentsOfFile: Self.directory.appendingPathComponent("wide_expected.json").path, encoding: .utf8)
         let reader = try ParquetFileReader(path: Self.path(variant))
         #expect(reader.rowGroupCount > 1)
         let rows = try Self.allRows(reader)
-        #expect(rows.count == expected["rows"]?.int)
-        guard case let .object(columns)? = expected["columns"] else {
-            Issue.record("no expected columns")
-            return
-        }
-        #expect(columns.count == reader.schema.fields.count)
-        for (f, (column, values)) in columns.enumerated() {
-            let want = values.array ?? []
-            #expect(want.count == rows.count, "\(column)")
-            for (r, value) in want.enumerated() where r < rows.count {
-                #expect(rows[r][f].name == column)
-                let got = ExpectedRendering.render(rows[r][f].value)
-                guard ExpectedRendering.normalise(value) == got else {
-                    Issue.record("\(variant): \(column) row \(r): expected \(value), got \(got)")
-                    break
-                }
-            }
-        }
+        let mismatches = try ExpectedRendering.mismatches(rows, expectedJSON: text)
+        #expect(mismatches.isEmpty, "\(variant): \(mismatches.prefix(5))")
     }
 
     @Test("the first N rows read alone are the first N rows of the whole read", arguments: variants)
@@ -49,7 +33,8 @@ struct GenericReadTests {
         let reader = try ParquetFileReader(path: Self.path(variant))
         let whole = try reader.readRows(rowGroup: 0)
         for limit in [0, 1, 2, 7, whole.count, whole.count + 5] {
-            #expect(try reader.readRows(rowGroup: 0, limit: limit) == Array(whole.prefix(limit)), "limit \(limit)")
+            #expect(try reader.readRows(rowGroup: 0, limit: limit).map(JSONRendering.render(row:)) == whole.prefix(limit).map(JSONRendering.render(row:)),
+                    "limit \(limit)")
         }
     }
 
@@ -61,7 +46,9 @@ struct GenericReadTests {
                   let whole = try? reader.readRows(rowGroup: 0) else { continue }
             for limit in [1, 3, whole.count] {
                 let part = try reader.readRows(rowGroup: 0, limit: limit)
-                #expect(part == Array(whole.prefix(limit)), "\(testCase.testDescription) limit \(limit)")
+                // (Compared as rendered: NaN is not equal to itself.)
+                #expect(part.map(JSONRendering.render(row:)) == whole.prefix(limit).map(JSONRendering.render(row:)),
+                        "\(testCase.testDescription) limit \(limit)")
             }
             compared += 1
         }

@@ -130,7 +130,7 @@ extension ColumnValues {
 func checkIndices(_ indices: UnsafeBufferPointer<UInt32>, dictionarySize: Int) throws {
     var largest: UInt32 = 0
     for index in indices { largest = max(largest, index) }
-    guard indices.isEmpty || Int(largest) >= dictionarySize else { return }
+    guard !indices.isEmpty, Int(largest) >= dictionarySize else { return }
     let bad = indices.first { Int($0) >= dictionarySize } ?? largest
     throw ParquetError.corruptPage("dictionary index \(bad) is out of range for a dictionary of \(dictionarySize) values")
 }
