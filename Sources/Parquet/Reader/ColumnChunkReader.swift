@@ -65,6 +65,7 @@ extension ParquetFileReader {
             var dictionary: ColumnValues?
             var indices: [UInt32] = []  // dictionary indices of one page, reused
             let expected = Int(meta.numValues)
+            if rowLimit == nil { data.reserve(entries: expected, bytes: meta.totalUncompressedSize, limits: options.limits) }
             var enoughRows = false
             while data.entryCount < expected && !stream.isAtEnd && !enoughRows {
                 pageIndex += 1
@@ -127,6 +128,18 @@ extension ParquetFileReader {
 }
 
 extension ColumnChunkData {
+    /// Sizes the buffers for the entries and bytes the chunk's metadata declares, so that pages append
+    /// without regrowing. A declared count is not trusted: the reservation stays within what one page may
+    /// decode (`ReadLimits.maxDecodedPageBytes`), and reserved memory costs nothing until pages fill it.
+    mutating func reserve(entries declared: Int, bytes declaredBytes: Int64, limits: ReadLimits) {
+        let levelBytes = (column.maxDefinitionLevel > 0 ? 2 : 0) + (column.maxRepetitionLevel > 0 ? 2 : 0)
+        let entries = max(0, min(declared, limits.maxDecodedPageBytes / (levelBytes + column.physicalType.decodedBytesPerValue)))
+        let bytes = Int(max(0, min(declaredBytes, Int64(limits.maxDecodedPageBytes))))
+        if column.maxDefinitionLevel > 0 { definitionLevels.reserveCapacity(entries) }
+        if column.maxRepetitionLevel > 0 { repetitionLevels.reserveCapacity(entries) }
+        values.reserve(values: entries, bytes: bytes)
+    }
+
     mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int, limits: ReadLimits) throws {
         var indices: [UInt32] = []
         try append(page, dictionary: dictionary, expectedTotal: expectedTotal, limits: limits, indices: &indices)

@@ -25,66 +25,31 @@ extension ColumnValues {
 
     /// PLAIN fixed-width numbers and byte arrays; false for the types it leaves to `ValueDecoding`.
     private mutating func appendPlain(_ data: UnsafeRawBufferPointer, count: Int) throws -> Bool {
-        switch self {
-        case var .int32(a):
-            self = .boolean([])  // so that `a` is the array's only reference and grows in place
-            defer { self = .int32(a) }
-            try Self.appendCopy(data, count: count, to: &a, zero: 0)
-        case var .int64(a):
-            self = .boolean([])
-            defer { self = .int64(a) }
-            try Self.appendCopy(data, count: count, to: &a, zero: 0)
-        case var .float(a):
-            self = .boolean([])
-            defer { self = .float(a) }
-            try Self.appendCopy(data, count: count, to: &a, zero: 0)
-        case var .double(a):
-            self = .boolean([])
-            defer { self = .double(a) }
-            try Self.appendCopy(data, count: count, to: &a, zero: 0)
-        case var .byteArray(a):
-            self = .boolean([])
-            defer { self = .byteArray(a) }
-            try a.appendPlain(data, count: count)
-        default:
-            return false
+        switch kind {
+        case .int32: try updateInt32 { try Self.appendCopy(data, count: count, to: &$0, zero: 0) }
+        case .int64: try updateInt64 { try Self.appendCopy(data, count: count, to: &$0, zero: 0) }
+        case .float: try updateFloat { try Self.appendCopy(data, count: count, to: &$0, zero: 0) }
+        case .double: try updateDouble { try Self.appendCopy(data, count: count, to: &$0, zero: 0) }
+        case .byteArray: try updateBinary { try $0.appendPlain(data, count: count) }
+        default: return false
         }
         return true
     }
 
-    private mutating func appendGathered(from dictionary: ColumnValues, indices: [UInt32], count: Int, maxBytes: Int) throws -> Bool {
-        try indices.withUnsafeBufferPointer { all in
+    private mutating func appendGathered(from dictionary: ColumnValues, indices all: [UInt32], count: Int, maxBytes: Int) throws -> Bool {
+        guard dictionary.kind == kind else { return false }
+        try all.withUnsafeBufferPointer { all in
             let indices = UnsafeBufferPointer(rebasing: all[0..<count])
-            switch (self, dictionary) {
-            case (var .int32(a), let .int32(d)):
-                self = .boolean([])
-                defer { self = .int32(a) }
-                try Self.appendGather(d, indices, to: &a, zero: 0)
-            case (var .int64(a), let .int64(d)):
-                self = .boolean([])
-                defer { self = .int64(a) }
-                try Self.appendGather(d, indices, to: &a, zero: 0)
-            case (var .float(a), let .float(d)):
-                self = .boolean([])
-                defer { self = .float(a) }
-                try Self.appendGather(d, indices, to: &a, zero: 0)
-            case (var .double(a), let .double(d)):
-                self = .boolean([])
-                defer { self = .double(a) }
-                try Self.appendGather(d, indices, to: &a, zero: 0)
-            case (var .byteArray(a), let .byteArray(d)):
-                self = .boolean([])
-                defer { self = .byteArray(a) }
-                try a.appendGathered(from: d, indices, maxBytes: maxBytes)
-            case (var .fixedLenByteArray(a), let .fixedLenByteArray(d)):
-                self = .boolean([])
-                defer { self = .fixedLenByteArray(a) }
-                try a.appendGathered(from: d, indices, maxBytes: maxBytes)
-            default:
-                return false
+            switch dictionary {
+            case let .int32(d): try updateInt32 { try Self.appendGather(d, indices, to: &$0, zero: 0) }
+            case let .int64(d): try updateInt64 { try Self.appendGather(d, indices, to: &$0, zero: 0) }
+            case let .float(d): try updateFloat { try Self.appendGather(d, indices, to: &$0, zero: 0) }
+            case let .double(d): try updateDouble { try Self.appendGather(d, indices, to: &$0, zero: 0) }
+            case let .byteArray(d), let .fixedLenByteArray(d): try updateBinary { try $0.appendGathered(from: d, indices, maxBytes: maxBytes) }
+            case .boolean, .int96: break
             }
-            return true
         }
+        return kind != .boolean && kind != .int96
     }
 
     /// Dictionary indices (a bit-width byte, then RLE/bit-packed runs) into `indices[0..<count]`, reused across pages.
