@@ -139,6 +139,18 @@ struct GenericReadTests {
         #expect(lines[0] == "{\"id\":0,\"image\":\"[3072 × uint8: 0, 7, 14, …] crc32=\(crc)\"}")
     }
 
+    @Test("shortened long lists cost one pass over the levels, not one per row")
+    func previewIsLinear() throws {
+        let (bytes, _) = try Self.listFile(rows: 64, length: 3072)
+        let reader = try ParquetFileReader(source: InMemorySource(name: "lists.parquet", bytes: bytes))
+        let columns = try reader.readColumns(rowGroup: 0)
+        let assembler = RecordAssembler(schema: reader.schema, columns: columns, preview: ValuePreview())
+        let rows = try assembler.rows(fields: reader.schema.fields, rowCount: 64)
+        #expect(rows.count == 64)
+        // Every row's summary counts its own entries once (it used to recount from the chunk's start).
+        #expect(assembler.levelsScanned <= 64 * 3072, "\(assembler.levelsScanned) levels scanned for \(64 * 3072) entries")
+    }
+
     @Test("a row-limited read keeps the page limits (checked before allocating)")
     func limitedReadKeepsLimits() throws {
         let (bytes, _) = try Self.listFile(rows: 4, length: 300_000)

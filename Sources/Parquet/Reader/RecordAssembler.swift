@@ -17,6 +17,9 @@ struct RecordAssembler {
         subscript(leaf: Int) -> Range<Int> { slots[leaf - base] }
     }
 
+    /// Definition levels the leaves counted to find values (a test's measure of the work done).
+    var levelsScanned: Int { leaves.values.reduce(0) { $0 + $1.levelsScanned } }
+
     init(schema: Schema, columns: [ColumnChunkData], preview: ValuePreview? = nil) {
         self.schema = schema
         self.preview = preview
@@ -188,11 +191,12 @@ struct RecordAssembler {
     /// `[196608 × uint8: 12, 200, 7, …] crc32=…`: the element count, the first few, and the CRC-32 of all
     /// non-null elements as little-endian bytes of the element type (UTF-8 for strings).
     private func summary(_ leaf: AssemblyLeaf, entries range: Range<Int>, _ preview: ValuePreview) throws -> ParquetValue {
+        // In entry order: the leaf finds an entry's value by counting forward from the last one asked about.
+        let first = leaf.valueIndex(of: range.lowerBound)
         var shown: [String] = []
         for entry in range.prefix(preview.shownItems) {
             shown.append(JSONRendering.render(try leafValue(leaf, entry: entry, nullBelow: leaf.data.column.maxDefinitionLevel)))
         }
-        let first = leaf.valueIndex(of: range.lowerBound)
         let end = leaf.valueIndex(of: range.upperBound)
         guard end <= leaf.data.values.count else {
             throw ParquetError(.corruptPage, "column \(leaf.data.column.dottedPath) has fewer values than its definition levels promise")
@@ -246,6 +250,8 @@ final class AssemblyLeaf {
     // an entry counts only the definition levels since the last one asked about.
     private var cursorEntry = 0
     private var cursorValue = 0
+    /// Definition levels counted so far (about `entryCount` when entries are visited in order).
+    private(set) var levelsScanned = 0
 
     init(_ data: ColumnChunkData) {
         self.data = data
@@ -294,6 +300,7 @@ final class AssemblyLeaf {
         data.definitionLevels.withUnsafeBufferPointer { levels in
             for i in cursorEntry..<end where levels[i] == maxDefinition { count += 1 }
         }
+        levelsScanned += end - cursorEntry
         cursorEntry = end
         cursorValue = count
         return count
