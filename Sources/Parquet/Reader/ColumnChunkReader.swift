@@ -128,13 +128,18 @@ extension ParquetFileReader {
 }
 
 extension ColumnChunkData {
+    /// Largest reservation made from a chunk's declared sizes; beyond it, buffers grow as pages arrive.
+    static let maxReservedBytes = 64 << 20
+
     /// Sizes the buffers for the entries and bytes the chunk's metadata declares, so that pages append
-    /// without regrowing. A declared count is not trusted: the reservation stays within what one page may
-    /// decode (`ReadLimits.maxDecodedPageBytes`), and reserved memory costs nothing until pages fill it.
+    /// without regrowing. Declared sizes are not trusted: the reservation stays within `maxReservedBytes`
+    /// and what one page may decode (`ReadLimits.maxDecodedPageBytes`); a chunk whose pages hold less
+    /// than it declares fails and frees it.
     mutating func reserve(entries declared: Int, bytes declaredBytes: Int64, limits: ReadLimits) {
+        let budget = min(Self.maxReservedBytes, limits.maxDecodedPageBytes)
         let levelBytes = (column.maxDefinitionLevel > 0 ? 2 : 0) + (column.maxRepetitionLevel > 0 ? 2 : 0)
-        let entries = max(0, min(declared, limits.maxDecodedPageBytes / (levelBytes + column.physicalType.decodedBytesPerValue)))
-        let bytes = Int(max(0, min(declaredBytes, Int64(limits.maxDecodedPageBytes))))
+        let entries = max(0, min(declared, budget / (levelBytes + column.physicalType.decodedBytesPerValue)))
+        let bytes = Int(max(0, min(declaredBytes, Int64(budget))))
         if column.maxDefinitionLevel > 0 { definitionLevels.reserveCapacity(entries) }
         if column.maxRepetitionLevel > 0 { repetitionLevels.reserveCapacity(entries) }
         values.reserve(values: entries, bytes: bytes)
