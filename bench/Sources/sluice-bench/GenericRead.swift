@@ -38,7 +38,7 @@ func genericRead(_ arguments: [String]) throws {
     let peer = arguments.contains("--no-peer") ? nil : runPeerScript("pyarrow_read_table.py", [path, "--repeat", String(max(1, min(repeats, 5)))])
     let megabytes = Double(reader.fileSize) / 1e6
     func row(_ name: String, _ seconds: Double) -> String {
-        "\(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.3f", seconds)) s  \(String(format: "%7.0f", megabytes / seconds)) MB/s of file"
+        "\(name.padding(toLength: 38, withPad: " ", startingAt: 0)) \(String(format: "%8.3f", seconds)) s  \(String(format: "%7.0f", megabytes / seconds)) MB/s of file"
     }
     print("\nbest of \(repeats) runs (\(counts.values) values, \(counts.entries) entries into typed column buffers):")
     print(row("sluice readColumns, 1 thread", sluice.best))
