@@ -40,7 +40,9 @@ struct Head: ParsableCommand {
         abstract: "Print the first rows of a Parquet file as JSON lines.",
         discussion: """
         Binary values print as their length and CRC-32, tensors as shape, dtype and CRC-32, dates and \
-        timestamps as ISO-8601 strings.
+        timestamps as ISO-8601 strings. Lists longer than 32 values print as their length, first values and \
+        the CRC-32 of their values ("[196608 × uint8: 12, 200, 7, …] crc32=…"), strings longer than 256 bytes \
+        as their first 64 characters and length. Only the pages holding the rows printed are decoded.
         """
     )
 

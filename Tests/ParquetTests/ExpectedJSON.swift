@@ -186,3 +186,30 @@ enum ExpectedRendering {
         }
     }
 }
+
+extension ExpectedRendering {
+    /// Differences between `rows` and pyarrow's values, one line each (row count, column names, values).
+    static func mismatches(_ rows: [[ParquetValue.Field]], expectedJSON text: String) throws -> [String] {
+        let expected = try JSONValue.parse(text)
+        guard case let .object(columns)? = expected["columns"] else { return ["no expected columns"] }
+        var problems: [String] = []
+        if expected["rows"]?.int != rows.count { problems.append("\(rows.count) rows") }
+        for f in columns.indices {
+            let column = columns[f].0
+            let want = columns[f].1.array ?? []
+            if want.count != rows.count { problems.append("\(column): \(want.count) expected values") }
+            for r in want.indices where r < rows.count {
+                guard f < rows[r].count, rows[r][f].name == column else {
+                    problems.append("row \(r) has no field \(column) at \(f)")
+                    break
+                }
+                let got = ExpectedRendering.render(rows[r][f].value)
+                if ExpectedRendering.normalise(want[r]) != got {
+                    problems.append("\(column) row \(r): expected \(want[r]), got \(got)")
+                    break
+                }
+            }
+        }
+        return problems
+    }
+}

@@ -11,6 +11,11 @@ public struct ColumnChunkData: Sendable {
     /// Rows the pages hold (entries that start a row); equal to the row group's declared row count once
     /// `readColumnChunk` returns.
     public var rowCount = 0
+    /// False when a read with a row limit stopped before the chunk's last page (then the last row of a
+    /// repeated column may be incomplete).
+    public internal(set) var isComplete = true
+    /// Data pages decoded into this chunk (a read with a row limit stops early).
+    public internal(set) var dataPagesRead = 0
 
     init(column: ColumnDescriptor) {
         self.column = column
@@ -34,6 +39,18 @@ public struct ReadOptions: Sendable {
 extension ParquetFileReader {
     /// Decodes one leaf column of one row group.
     public func readColumnChunk(rowGroup: Int, column index: Int, options: ReadOptions = ReadOptions()) throws -> ColumnChunkData {
+        try readColumnChunk(rowGroup: rowGroup, column: index, options: options, rowLimit: nil)
+    }
+
+    /// Typed column buffers (values, definition and repetition levels) of leaf columns of one row group:
+    /// `columns` are indices into `schema.columns` (all of them when nil), decoded in bulk, page by page.
+    public func readColumns(rowGroup: Int, columns: [Int]? = nil, options: ReadOptions = ReadOptions()) throws -> [ColumnChunkData] {
+        try (columns ?? Array(schema.columns.indices)).map { try readColumnChunk(rowGroup: rowGroup, column: $0, options: options) }
+    }
+
+    /// Decodes one leaf column of one row group; with `rowLimit`, stops after the page that completes
+    /// that many rows (the chunk is then `isComplete == false` unless it ended there anyway).
+    func readColumnChunk(rowGroup: Int, column index: Int, options: ReadOptions, rowLimit: Int?) throws -> ColumnChunkData {
         guard index >= 0, index < schema.columns.count else {
             throw ParquetError(.invalidArgument, "column \(index) does not exist (the file has \(schema.columns.count))", at: .init(file: source.name))
         }
@@ -46,8 +63,11 @@ extension ParquetFileReader {
             let codec = try self.codec(of: meta)
             var stream = PageStream(source: source, start: start, length: length, limits: options.limits)
             var dictionary: ColumnValues?
+            var indices: [UInt32] = []  // dictionary indices of one page, reused
             let expected = Int(meta.numValues)
-            while data.entryCount < expected && !stream.isAtEnd {
+            if rowLimit == nil { data.reserve(entries: expected, bytes: meta.totalUncompressedSize, limits: options.limits) }
+            var enoughRows = false
+            while data.entryCount < expected && !stream.isAtEnd && !enoughRows {
                 pageIndex += 1
                 try stream.nextPage { header, stored in
                     switch header.type {
@@ -63,12 +83,21 @@ extension ParquetFileReader {
                     case .dataPage, .dataPageV2:
                         try decoder.withDataPage(header, stored, codec: codec, maxRepetition: column.maxRepetitionLevel,
                                                  maxDefinition: column.maxDefinitionLevel) { page in
-                            try data.append(page, dictionary: dictionary, expectedTotal: expected, limits: options.limits)
+                            try data.append(page, dictionary: dictionary, expectedTotal: expected, limits: options.limits, indices: &indices)
+                        }
+                        data.dataPagesRead += 1
+                        // A repeated column's row is complete only once the next one starts (or the chunk ends).
+                        if let rowLimit {
+                            enoughRows = column.maxRepetitionLevel == 0 ? data.rowCount >= rowLimit : data.rowCount > rowLimit
                         }
                     case .indexPage:
                         break
                     }
                 }
+            }
+            if enoughRows && data.entryCount < expected {
+                data.isComplete = false
+                return data
             }
             guard data.entryCount == expected else {
                 throw ParquetError(.rowCountMismatch, "the column chunk's pages hold \(data.entryCount) values, its metadata declares \(expected)")
@@ -99,7 +128,32 @@ extension ParquetFileReader {
 }
 
 extension ColumnChunkData {
+    /// Largest reservation made from a chunk's declared sizes; beyond it, buffers grow as pages arrive.
+    static let maxReservedBytes = 64 << 20
+
+    /// Sizes the buffers for the entries and bytes the chunk's metadata declares, so that pages append
+    /// without regrowing. Declared sizes are not trusted: the reservation stays within `maxReservedBytes`
+    /// and what one page may decode (`ReadLimits.maxDecodedPageBytes`); a chunk whose pages hold less
+    /// than it declares fails and frees it.
+    mutating func reserve(entries declared: Int, bytes declaredBytes: Int64, limits: ReadLimits) {
+        let budget = min(Self.maxReservedBytes, limits.maxDecodedPageBytes)
+        let levelBytes = (column.maxDefinitionLevel > 0 ? 2 : 0) + (column.maxRepetitionLevel > 0 ? 2 : 0)
+        let entries = max(0, min(declared, budget / (levelBytes + column.physicalType.decodedBytesPerValue)))
+        let bytes = Int(max(0, min(declaredBytes, Int64(budget))))
+        if column.maxDefinitionLevel > 0 { definitionLevels.reserveCapacity(entries) }
+        if column.maxRepetitionLevel > 0 { repetitionLevels.reserveCapacity(entries) }
+        values.reserve(values: entries, bytes: bytes)
+    }
+
     mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int, limits: ReadLimits) throws {
+        var indices: [UInt32] = []
+        try append(page, dictionary: dictionary, expectedTotal: expectedTotal, limits: limits, indices: &indices)
+    }
+
+    /// Decodes a data page onto the end of the chunk's levels and values; `indices` is scratch for
+    /// dictionary indices, kept across pages.
+    mutating func append(_ page: DataPageSections, dictionary: ColumnValues?, expectedTotal: Int, limits: ReadLimits,
+                         indices: inout [UInt32]) throws {
         let count = page.numValues
         // The chunk's metadata bounds what a page may claim, so a lying header cannot make us allocate more.
         guard count >= 0, count <= expectedTotal - entryCount else {
@@ -133,9 +187,8 @@ extension ColumnChunkData {
                 return slice.reduce(0) { $0 + ($1 == limit ? 1 : 0) }
             }
         }
-        let decoded = try ValueDecoding.decode(page.values, encoding: page.encoding, column: column, count: nonNull,
-                                               dictionary: dictionary, maxBytes: limits.maxDecodedPageBytes)
-        try values.append(contentsOf: decoded)
+        try values.appendDecoded(page.values, encoding: page.encoding, column: column, count: nonNull,
+                                 dictionary: dictionary, maxBytes: limits.maxDecodedPageBytes, indices: &indices)
         entryCount += count
     }
 }

@@ -2,12 +2,18 @@
 /// touch, handed to a source that can fetch them ahead (`PrefetchingByteRangeSource`, e.g. S3) in few
 /// large requests while earlier ones are decoded. A local file ignores them.
 extension ParquetFileReader {
-    /// Leaf column indices whose top-level field is one of `fields` (all leaves when `fields` is nil).
+    /// Leaf column indices whose top-level field is one of `fields` (all leaves when `fields` is nil); a
+    /// dotted name selects the leaves under that path. Linear in the number of columns.
     public func leafColumns(of fields: [String]?) -> [Int] {
         guard let fields else { return Array(schema.columns.indices) }
+        let wanted = Set(fields)
         return schema.columns.indices.filter { index in
-            let path = schema.columns[index].dottedPath
-            return fields.contains { path == $0 || path.hasPrefix($0 + ".") }
+            var prefix = ""
+            for (depth, name) in schema.columns[index].path.enumerated() {
+                prefix = depth == 0 ? name : prefix + "." + name
+                if wanted.contains(prefix) { return true }
+            }
+            return false
         }
     }
 

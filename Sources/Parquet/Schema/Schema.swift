@@ -33,6 +33,8 @@ public struct Schema: Sendable {
     public let columns: [ColumnDescriptor]
     /// Top-level field positions by name (the first of a name), so a lookup per field stays linear overall.
     private let fieldIndex: [String: Int]
+    /// Leaf positions by dotted path (the first of a path), for the same reason.
+    private let columnIndex: [String: Int]
 
     /// Top-level fields.
     public var fields: [SchemaNode] { root.children }
@@ -60,6 +62,9 @@ public struct Schema: Sendable {
         var index: [String: Int] = [:]
         for (i, child) in children.enumerated() where index[child.name] == nil { index[child.name] = i }
         fieldIndex = index
+        var paths: [String: Int] = [:]
+        for (i, column) in columns.enumerated() where paths[column.dottedPath] == nil { paths[column.dottedPath] = i }
+        columnIndex = paths
     }
 
     public func field(named name: String) -> SchemaNode? {
@@ -68,7 +73,7 @@ public struct Schema: Sendable {
 
     /// The leaf whose dotted path is `path` (e.g. "image.list.element").
     public func column(dottedPath path: String) -> ColumnDescriptor? {
-        columns.first { $0.dottedPath == path }
+        columnIndex[path].map { columns[$0] }
     }
 
     private struct Builder {

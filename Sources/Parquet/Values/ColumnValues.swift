@@ -36,19 +36,97 @@ public enum ColumnValues: Sendable, Equatable {
 
     /// Appends `other`, which must hold the same physical type.
     mutating func append(contentsOf other: ColumnValues) throws {
-        switch (self, other) {
-        case (.boolean(var a), .boolean(let b)): self = .boolean([]); a += b; self = .boolean(a)
-        case (.int32(var a), .int32(let b)): self = .int32([]); a += b; self = .int32(a)
-        case (.int64(var a), .int64(let b)): self = .int64([]); a += b; self = .int64(a)
-        case (.float(var a), .float(let b)): self = .float([]); a += b; self = .float(a)
-        case (.double(var a), .double(let b)): self = .double([]); a += b; self = .double(a)
-        case (.int96(var a), .int96(let b)): self = .boolean([]); a.append(contentsOf: b); self = .int96(a)
-        case (.byteArray(var a), .byteArray(let b)): self = .boolean([]); a.append(contentsOf: b); self = .byteArray(a)
-        case (.fixedLenByteArray(var a), .fixedLenByteArray(let b)):
-            self = .boolean([]); a.append(contentsOf: b); self = .fixedLenByteArray(a)
-        default:
+        guard other.kind == kind else {
             throw ParquetError(.schemaMismatch, "a page's values do not have the column's physical type")
         }
+        switch other {
+        case let .boolean(b): try updateBoolean { $0 += b }
+        case let .int32(b): try updateInt32 { $0 += b }
+        case let .int64(b): try updateInt64 { $0 += b }
+        case let .float(b): try updateFloat { $0 += b }
+        case let .double(b): try updateDouble { $0 += b }
+        case let .int96(b), let .byteArray(b), let .fixedLenByteArray(b): try updateBinary { $0.append(contentsOf: b) }
+        }
+    }
+
+    /// Room for `count` more values (and `bytes` more bytes of binary values).
+    mutating func reserve(values count: Int, bytes: Int) {
+        // (The update closures do not throw.)
+        switch kind {
+        case .boolean: try? updateBoolean { $0.reserveCapacity($0.count + count) }
+        case .int32: try? updateInt32 { $0.reserveCapacity($0.count + count) }
+        case .int64: try? updateInt64 { $0.reserveCapacity($0.count + count) }
+        case .float: try? updateFloat { $0.reserveCapacity($0.count + count) }
+        case .double: try? updateDouble { $0.reserveCapacity($0.count + count) }
+        case .int96, .byteArray, .fixedLenByteArray:
+            try? updateBinary { $0.reserveCapacity(values: $0.count + count, bytes: $0.bytes.count + bytes) }
+        }
+    }
+
+    enum Kind { case boolean, int32, int64, int96, float, double, byteArray, fixedLenByteArray }
+
+    var kind: Kind {
+        switch self {
+        case .boolean: .boolean
+        case .int32: .int32
+        case .int64: .int64
+        case .int96: .int96
+        case .float: .float
+        case .double: .double
+        case .byteArray: .byteArray
+        case .fixedLenByteArray: .fixedLenByteArray
+        }
+    }
+
+    // Each `update` takes the payload out of the enum (leaving a placeholder) so that `body` mutates the only
+    // reference and arrays grow in place. (Binding the payload in a `switch self` case keeps the switch's
+    // copy alive through the case body: every append would copy the whole column.)
+    mutating func updateBoolean(_ body: (inout [Bool]) throws -> Void) throws {
+        guard case var .boolean(a) = self else { return }
+        self = .int32([])
+        do { try body(&a) } catch { self = .boolean(a); throw error }
+        self = .boolean(a)
+    }
+
+    mutating func updateInt32(_ body: (inout [Int32]) throws -> Void) throws {
+        guard case var .int32(a) = self else { return }
+        self = .boolean([])
+        do { try body(&a) } catch { self = .int32(a); throw error }
+        self = .int32(a)
+    }
+
+    mutating func updateInt64(_ body: (inout [Int64]) throws -> Void) throws {
+        guard case var .int64(a) = self else { return }
+        self = .boolean([])
+        do { try body(&a) } catch { self = .int64(a); throw error }
+        self = .int64(a)
+    }
+
+    mutating func updateFloat(_ body: (inout [Float]) throws -> Void) throws {
+        guard case var .float(a) = self else { return }
+        self = .boolean([])
+        do { try body(&a) } catch { self = .float(a); throw error }
+        self = .float(a)
+    }
+
+    mutating func updateDouble(_ body: (inout [Double]) throws -> Void) throws {
+        guard case var .double(a) = self else { return }
+        self = .boolean([])
+        do { try body(&a) } catch { self = .double(a); throw error }
+        self = .double(a)
+    }
+
+    /// INT96, BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY values.
+    mutating func updateBinary(_ body: (inout BinaryValues) throws -> Void) throws {
+        let wrap: (BinaryValues) -> ColumnValues
+        var a: BinaryValues
+        if case let .int96(v) = self { a = v; wrap = ColumnValues.int96 }
+        else if case let .byteArray(v) = self { a = v; wrap = ColumnValues.byteArray }
+        else if case let .fixedLenByteArray(v) = self { a = v; wrap = ColumnValues.fixedLenByteArray }
+        else { return }
+        self = .boolean([])
+        do { try body(&a) } catch { self = wrap(a); throw error }
+        self = wrap(a)
     }
 
     /// The values at `indices` (dictionary decoding); every index is checked against the dictionary's size,

@@ -9,6 +9,10 @@
 //   sluice-bench s3-read FILE... [--repeat R] [--threads T] [--no-peer]
 //
 // The same column read over S3 from a local moto server, against pyarrow.fs.S3FileSystem (S3Read.swift).
+//
+//   sluice-bench generic-read FILE [--repeat R] [--no-peer]
+//
+// Every column of FILE into typed column buffers, against pyarrow's read_table (GenericRead.swift).
 import Dispatch
 import Foundation
 import Parquet
@@ -114,9 +118,11 @@ switch arguments.first {
 case "tensor-read": try tensorRead(Array(arguments.dropFirst()))
 case "preprocess": try preprocessBench(Array(arguments.dropFirst()))
 case "s3-read": try s3Read(Array(arguments.dropFirst()))
+case "generic-read": try genericRead(Array(arguments.dropFirst()))
 default:
     print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
     print("       sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--decode-only] [--only raw,jpeg-256,photos] [--no-peer]")
     print("       sluice-bench s3-read FILE.parquet... [--repeat R] [--threads T] [--no-peer]")
+    print("       sluice-bench generic-read FILE.parquet [--repeat R] [--no-peer]")
     exit(arguments.isEmpty ? 0 : 2)
 }
