@@ -166,6 +166,18 @@ def main():
     files.append(entry("preprocessed_list_float32.parquet", "list", "float32", "plain", "snappy", list(floats),
                        shape=(3, 16, 16), order="chw"))
 
+    # The pipeline tests' stand-in model takes [3, 4, 4]: preprocessed input of that shape, and the same
+    # with 0...255 values stored as floats (not normalised: error rows).
+    small = rng.normal(0, 1, (ROWS, 48)).astype(np.float32)
+    write("preprocessed_small_float32.parquet", pa.table({"image": pa.array(list(small), type=pa.list_(pa.float32())), "id": ids}),
+          "plain", "snappy")
+    files.append(entry("preprocessed_small_float32.parquet", "list", "float32", "plain", "snappy", list(small),
+                       shape=(3, 4, 4), order="chw"))
+    raw = base[:, :48].astype(np.float32)
+    raw[:, 0] = 200.0
+    write("unnormalised_small_float32.parquet", pa.table({"image": pa.array(list(raw), type=pa.list_(pa.float32())), "id": ids}),
+          "plain", "snappy")
+
     (OUT / "manifest.json").write_text(json.dumps({"files": files}, indent=1) + "\n")
     print(f"wrote {len(files)} tensor list fixtures (+ error cases) into {OUT}")
     return 0

@@ -62,6 +62,8 @@ public enum TensorColumnLayout: Sendable, Equatable, CustomStringConvertible {
             throw ParquetError(.invalidArgument, "no top-level field named '\(name)'", at: at)
         }
         if let leaf = encodedLeaf(field) { return .binaryImages(leaf: leaf) }
+        // First: a tensor type this reader cannot read (variable shapes, pickled metadata) is an error that says why.
+        let tagged = try TensorColumnReader.describedTensor(file: file, field: name)
         guard field.leafRange.count == 1 else {
             return .other(reason: "\(field.leafRange.count) leaf columns")
         }
@@ -70,7 +72,7 @@ public enum TensorColumnLayout: Sendable, Equatable, CustomStringConvertible {
         guard let storage = TensorStorage(leaf: leaf) else {
             return .other(reason: "a list of \(leaf.physicalType) values that are not numbers")
         }
-        if let tensor = try TensorColumnReader.describedTensor(file: file, field: name) {
+        if let tensor = tagged {
             return .taggedTensor(tensor, storage: storage)
         }
         if leaf.maxRepetitionLevel == 1 {
