@@ -83,7 +83,7 @@ public struct TensorRead: Sendable, Equatable {
         let read = TensorRead(layout: layout, shape: resolved.shape, order: order,
                               element: storage.isFloatingPoint ? .float32 : .uint8, shapeSource: resolved.source)
         let channels = read.isPreprocessed ? read.deliveredShape[0] : read.deliveredShape[2]
-        guard channels == 1 || channels == 3 || read.isPreprocessed else {
+        guard [1, 3, 4].contains(channels) || read.isPreprocessed else {
             throw PipelineError.input("\(file): column '\(name)' holds \(channels)-channel images (shape \(resolved.shape) \(order)); give --image-shape H,W,C and --image-layout hwc|chw if the order is another")
         }
         if read.isPreprocessed, let model = options.modelInput, model != read.deliveredShape {
