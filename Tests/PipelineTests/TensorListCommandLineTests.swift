@@ -35,7 +35,7 @@ struct TensorListCommandLineTests {
         #expect(ray.count == 6)
         #expect(try predictions("spark/spark_array_smallint.parquet", ["--image-shape", "8,8,3"]) == ray)
         #expect(try predictions("huggingface/hf_array3d_uint8.parquet") == ray)
-        #expect(try predictions("list_uint8_dictionary_none.parquet") == ray)
+        #expect(try predictions("list_uint8_dictionary_zstd.parquet") == ray)
         #expect(try predictions("chw_list_uint8.parquet", ["--image-shape", "8,8,3", "--image-layout", "chw"]) == ray)
     }
 

@@ -39,7 +39,7 @@ struct TensorListPipelineTests {
         configuration.tuneModelLayout = false
         configuration.idColumn = "id"
         if name.hasPrefix("chw_") { configuration.tensorInput.order = .chw }
-        if name == "nested_plain_uint8.parquet" { configuration.tensorInput.shape = [8, 8, 3] }
+        if name == "nested_plain_uint8.parquet" || name == "ragged_list_uint8.parquet" { configuration.tensorInput.shape = [8, 8, 3] }
         configure(&configuration)
         let report = try Job(configuration: configuration, preprocessor: CropPreprocessor(), model: HashModelFactory()).run()
         return (report, try PipelineTests.predictions(output), output)
@@ -71,7 +71,7 @@ struct TensorListPipelineTests {
 
     @Test("int16 lists give Ray's predictions with every strategy", arguments: [RunConfiguration.Strategy.fused, .staged])
     func strategies(_ strategy: RunConfiguration.Strategy) throws {
-        let (report, lines, _) = try Self.run("list_int16_dictionary_snappy.parquet", strategy: strategy)
+        let (report, lines, _) = try Self.run("list_int16_dictionary_none.parquet", strategy: strategy)
         #expect(report.imagesFailed == 0)
         #expect(lines == (try Self.rayLines.get()))
     }
@@ -130,7 +130,7 @@ struct TensorListPipelineTests {
 
     @Test("inspect's report says what run does with each candidate column")
     func report() throws {
-        let lines = ImageColumnReport.lines(try ParquetFileReader(path: Self.path("list_int16_plain_none.parquet")), options: TensorInputOptions())
+        let lines = ImageColumnReport.lines(try ParquetFileReader(path: Self.path("list_int16_plain_zstd.parquet")), options: TensorInputOptions())
         #expect(lines == ["image column image: list<int16>, stored [8, 8, 3] hwc; shape inferred from the row length; read as 8×8×3 uint8 pixels, then preprocessed [run's default image column]"])
         let hf = ImageColumnReport.lines(try ParquetFileReader(path: Self.path("huggingface/hf_array3d_uint8.parquet")), options: TensorInputOptions())
         #expect(hf.first?.contains("shape from the file's metadata") == true)

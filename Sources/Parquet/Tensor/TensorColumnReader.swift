@@ -345,6 +345,9 @@ public final class TensorColumnReader {
     /// `elementsPerRow` values (walking level runs, not values), and how many rows it starts; nil otherwise.
     private func uniformRows(_ page: DataPageSections) throws -> (completed: Int, starts: Int)? {
         let count = page.numValues
+        // A null or empty row in progress holds no elements, which the walk below would take for "no row in
+        // progress" and continue with the next row's values: the general path finishes it.
+        if pendingElements == 0 { return nil }
         if let definition = page.definitionLevels {
             guard definition.encoding == .rle else { return nil }
             let width = levelBitWidth(column.maxDefinitionLevel)
