@@ -214,3 +214,39 @@ struct TensorListTests {
         #expect(error?.description.contains("nests lists 3 deep, more than the 1 dimensions of shape [192]") == true)
     }
 }
+
+/// The small files Spark and Hugging Face `datasets` wrote once (Tests/Fixtures/make_{spark,huggingface}_fixtures.py).
+@Suite("Spark and datasets image columns")
+struct ForeignWriterTensorTests {
+    static let files: [(directory: String, name: String, crc32: [UInt32])] = ["spark", "huggingface"].flatMap { directory in
+        let url = TestPaths.repository.appendingPathComponent("Tests/Fixtures/\(directory)/manifest.json")
+        guard let data = try? Data(contentsOf: url), let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let files = root["files"] as? [[String: Any]] else { return [(String, String, [UInt32])]() }
+        return files.compactMap { file in
+            guard let name = file["name"] as? String, let crcs = file["crc32"] as? [NSNumber] else { return nil }
+            return (directory, name, crcs.map { UInt32(truncating: $0) })
+        }
+    }
+
+    @Test("Spark's array<smallint|tinyint|int> and datasets' Array3D read to numpy's pixels, shapes found without help")
+    func readsForeignFiles() throws {
+        #expect(Self.files.count == 5)
+        for file in Self.files {
+            let path = TestPaths.repository.appendingPathComponent("Tests/Fixtures/\(file.directory)/\(file.name)").path
+            let reader = try ParquetFileReader(path: path)
+            let layout = try TensorColumnLayout.describe(file: reader, field: "image")
+            let resolved = try TensorShapeInference.resolve(file: reader, column: "image", layout: layout, requested: nil, order: nil)
+            #expect(resolved.shape == [8, 8, 3], "\(file.name)")
+            #expect(resolved.source == (file.directory == "spark" ? .inferred(note: "column 'image': rows of 192 values read as 8×8 images of 3 channels, hwc (inferred; --image-shape and --image-layout override)") : .metadata))
+            let tensors = try TensorColumnReader(file: reader, column: "image", shape: resolved.shape)
+            var crcs: [UInt32] = []
+            while let batch = try tensors.next(targetRows: 4) {
+                for i in 0..<batch.rowCount {
+                    #expect(batch.validity[i])
+                    crcs.append(crc32(batch.row(i)))
+                }
+            }
+            #expect(crcs == file.crc32, "\(file.name)")
+        }
+    }
+}

@@ -27,9 +27,10 @@ public struct ResolvedTensorShape: Sendable, Equatable {
 /// Finds the shape of an untagged list column: given by the user, carried in metadata, or inferred from
 /// the length of the first rows when exactly one square 1- or 3-channel image fits it.
 public enum TensorShapeInference {
-    /// Rows (at most) and pages (at most) read from the first row group to learn the row length.
-    public static let probeRows = 64
-    public static let probePages = 64
+    /// Rows (at most) and pages (at most) whose levels are read from the first row group to learn the row
+    /// length: a handful of rows, so that opening a file of large images stays cheap.
+    public static let probeRows = 8
+    public static let probePages = 16
 
     /// The square images of 1 or 3 channels that `elements` values can hold, as [height, width, channels].
     public static func squareShapes(elements: Int) -> [[Int]] {
