@@ -159,6 +159,13 @@ def main():
         write(f"outofrange_list_int16_{encoding}.parquet",
               pa.table({"image": pa.array([r.tolist() for r in hot], type=pa.list_(pa.int16())), "id": ids}), encoding, "snappy")
 
+    # The same beside a null row: the page takes the general (irregular) path, which must name row 3 too.
+    hot = [r.astype(np.int16).tolist() for r in base]
+    hot[1] = None
+    hot[3][10] = 300
+    write("outofrange_nullrow_list_int16_plain.parquet",
+          pa.table({"image": pa.array(hot, type=pa.list_(pa.int16())), "id": ids}), "plain", "snappy")
+
     # Preprocessed model input: float32 [3, 16, 16] CHW, normalised (what the `staged` strategy writes).
     rng = np.random.default_rng(141)
     floats = rng.normal(0, 1, (ROWS, 3 * 16 * 16)).astype(np.float32)

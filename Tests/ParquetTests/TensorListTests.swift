@@ -180,6 +180,30 @@ struct TensorListTests {
         #expect(error?.description.contains("holds 300, outside 0...255: int16 values are read as uint8 pixels") == true)
     }
 
+    @Test("the same on a page with a null row (the general path) names the row too")
+    func outOfRangeIrregular() throws {
+        let path = TensorListFixture.path("outofrange_nullrow_list_int16_plain.parquet")
+        let tensors = try TensorColumnReader(file: try ParquetFileReader(path: path), column: "image", shape: [8, 8, 3])
+        let error = parquetError { while try tensors.next(targetRows: 64) != nil {} }
+        #expect(error?.location.row == 3)
+        #expect(error?.description.contains("holds 300, outside 0...255") == true)
+    }
+
+    @Test("negative values are not pixels either: the first one is named")
+    func negativePixel() throws {
+        let values: [Int32] = [0, 255, -1, 7]
+        var out = [UInt8](repeating: 0, count: 4)
+        do {
+            _ = try values.withUnsafeBytes { raw in
+                try out.withUnsafeMutableBytes { try TensorConversion.plain(raw, count: 4, storage: .int8, element: .uint8, into: $0.baseAddress!) }
+            }
+            Issue.record("-1 was narrowed to a pixel")
+        } catch let error as TensorRangeError {
+            #expect(error.index == 2)
+            #expect(error.value == "-1")
+        }
+    }
+
     @Test("an int16 dictionary holding 300 is refused once, naming the entry")
     func outOfRangeDictionary() throws {
         let path = TensorListFixture.path("outofrange_list_int16_dictionary.parquet")

@@ -467,7 +467,17 @@ public final class TensorColumnReader {
                 if let base = buffer.baseAddress { try writeValues(page, count: valueCount, into: base) }
             }
         } catch let error as TensorRangeError {
-            throw rangeError(error, row: nil)  // the page's irregular rows: the page names where
+            // The row of the page's `error.index`-th value: rows started before it, after the one in progress.
+            var values = 0, starts = 0
+            for i in 0..<count {
+                if repetition[i] == 0 { starts += 1 }
+                if definition[i] == full {
+                    if values == error.index { break }
+                    values += 1
+                }
+            }
+            let first = rowsDelivered + completeRows + (pendingElements == nil ? 0 : 1)
+            throw rangeError(error, row: first + starts - 1)
         }
         let width = element.byteWidth
         var nextValue = 0
