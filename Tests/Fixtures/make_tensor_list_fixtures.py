@@ -91,6 +91,14 @@ def main():
                 write(name, pa.table({"image": column(rows, kind, element), "id": ids}), encoding, codec)
                 files.append(entry(name, kind, dtype, encoding, codec, rows))
 
+    # The other codecs Sluice reads (gzip, LZ4_RAW), on a few combinations.
+    for kind, dtype, encoding, codec in [("list", "uint8", "dictionary", "gzip"), ("large_list", "int16", "plain", "gzip"),
+                                         ("list", "int32", "dictionary", "lz4"), ("fixed_size_list", "uint8", "plain", "lz4")]:
+        rows = [r.astype(dtype) for r in base]
+        name = f"{kind}_{dtype}_{encoding}_{codec}.parquet"
+        write(name, pa.table({"image": column(rows, kind, ELEMENTS[dtype]), "id": ids}), encoding, codec)
+        files.append(entry(name, kind, dtype, encoding, codec, rows))
+
     # Ray's tagged layout of the same pixels: the reference the others are compared with.
     ray_field = pa.field("image", pa.list_(pa.uint8()), metadata={
         b"ARROW:extension:metadata": json.dumps(list(SHAPE)).encode(),
