@@ -27,6 +27,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup(title: "Preprocessing") var preprocessing: PreprocessOptions
 
+    @OptionGroup(title: "Image columns that are plain numeric lists (with --input)") var tensorInput: TensorInputArguments
+
     @Option(help: "Images per batch.")
     var batchSize = 64
 
@@ -48,6 +50,7 @@ struct Bench: ParsableCommand {
     /// Bad options fail here, before any data is generated.
     func validate() throws {
         _ = try preprocessing.spec()
+        _ = try tensorInput.options()
         _ = try strategyList()
     }
 
@@ -67,7 +70,7 @@ struct Bench: ParsableCommand {
         runner.model = model.model
         runner.weights = model.weights
         runner.precision = model.precision.rawValue
-        runner.runOptions = model.arguments + preprocessing.arguments
+        runner.runOptions = model.arguments + preprocessing.arguments + tensorInput.arguments
         runner.batchSize = batchSize
         runner.runPeers = !noPeers
         if !noModelOnly { runner.modelOnly = ModelOnlyBenchmark(factory: model.factory(), batchSize: batchSize) }

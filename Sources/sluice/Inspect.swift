@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ObjectStore
 import Parquet
+import Pipeline
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,14 +18,18 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var storage: StorageOptions
 
+    @OptionGroup(title: "Image columns that are plain numeric lists (as for run)") var tensorInput: TensorInputArguments
+
     func run() throws {
         let objectStorage = try storage.makeStorage()
         defer { objectStorage.shutdown() }
+        let tensorOptions = try tensorInput.options()
         var failures = 0
         for file in try ParquetPaths.expand(paths, objectStorage) {
             do {
                 let reader = try ParquetFileReader(source: objectStorage.openSource(file))
                 print(FileDescription(reader).render())
+                ImageColumnReport.lines(reader, options: tensorOptions).forEach { print($0) }
                 print()
             } catch {
                 failures += 1

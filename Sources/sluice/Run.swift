@@ -38,6 +38,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup(title: "Preprocessing") var preprocessing: PreprocessOptions
 
+    @OptionGroup(title: "Image columns that are plain numeric lists") var tensorInput: TensorInputArguments
+
     @OptionGroup var storage: StorageOptions
 
     @Option(help: "Images per batch.")
@@ -100,6 +102,7 @@ struct Run: ParsableCommand {
         configuration.keepLogits = logits
         configuration.labels = try labels.map(ClassLabels.load) ?? ClassLabels.imageNet
         configuration.imageColumn = imageColumn
+        configuration.tensorInput = try tensorInput.options()
         configuration.idColumn = idColumn
         configuration.onError = onError
         configuration.maxMemory = try parseBytes(maxMemory)

@@ -24,6 +24,8 @@ struct CropPreprocessor: RecordPreprocessor {
             case let .encoded(bytes):
                 guard bytes.count == 48, bytes.first != 0xFF else { throw Corrupt() }
                 for i in 0..<48 { slot[i] = Float(bytes[i]) / 255 }
+            case let .preprocessed(values, shape):
+                try RecordPayload.copy(values, shape: shape, into: slot)
             }
         }
     }

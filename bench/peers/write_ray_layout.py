@@ -2,7 +2,7 @@
 """Write synthetic 256x256x3 uint8 images as a Parquet tensor column in Ray Data's layout.
 
 Usage:
-    python3 bench/peers/write_ray_layout.py OUT.parquet --images N [--seed S] [--format v2|v1|native]
+    python3 bench/peers/write_ray_layout.py OUT.parquet --images N [--seed S] [--format v2|v1|native|list-uint8|list-int16]
 
 Layout (what `ray.data.from_numpy(images).write_parquet(...)` writes with Ray 2.60 and pyarrow 26,
 checked byte for byte by Tests/Fixtures/make_parquet_fixtures.py with SLUICE_FIXTURES_WITH_RAY=1):
@@ -100,6 +100,11 @@ def tensor_table(batch, fmt):
     shape_json = json.dumps([H, W, C]).encode()
     if fmt == "native":
         return pa.table({"image": pa.FixedShapeTensorArray.from_numpy_ndarray(batch)})
+    if fmt in ("list-uint8", "list-int16"):
+        # Plain lists, no extension metadata: pyarrow from numpy, and Spark's array<smallint>.
+        dtype = np.uint8 if fmt == "list-uint8" else np.int16
+        values = pa.array(batch.reshape(-1).astype(dtype))
+        return pa.table({"image": pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * PIXELS), values)})
     if fmt == "v2":
         typ, name = pa.large_list(pa.uint8()), b"ray.data.arrow_tensor_v2"
         arr = pa.LargeListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int64) * PIXELS), flat, type=typ)
@@ -117,8 +122,8 @@ def main():
     ap.add_argument("out", type=Path)
     ap.add_argument("--images", type=int, required=True)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--format", choices=("v2", "v1", "native"), default="v2",
-                    help="Ray tensor format (v2 = Ray's default)")
+    ap.add_argument("--format", choices=("v2", "v1", "native", "list-uint8", "list-int16"), default="v2",
+                    help="Ray tensor format (v2 = Ray's default), or a plain list<uint8> / list<int16> without metadata")
     ap.add_argument("--rows-per-file", type=int, default=1000)
     args = ap.parse_args()
     if args.images < 1 or args.rows_per_file < 1:

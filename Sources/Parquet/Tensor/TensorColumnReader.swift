@@ -33,8 +33,16 @@ public final class TensorColumnReader {
     public let file: ParquetFileReader
     public let column: ColumnDescriptor
     public let shape: [Int]
+    /// What each element is delivered as.
     public let element: TensorElement
+    /// How the file stores each element.
+    public let storage: TensorStorage
     public let elementsPerRow: Int
+    /// Nesting depth of the lists (1 for a flat list).
+    public var depth: Int { levelStrides.count }
+    /// For nesting level `k` (1-based, index k-1): how many values one element of a level-k list spans.
+    /// A value at position p > 0 of a row has repetition level min{k : p % stride(k) == 0}.
+    private let levelStrides: [Int]
     public var rowBytes: Int { elementsPerRow * element.byteWidth }
     /// Rows returned so far by `next`. Each row group's pages are checked against its declared row count
     /// (a mismatch throws `.rowCountMismatch`), so after the last batch this is the file's row count.
@@ -67,7 +75,10 @@ public final class TensorColumnReader {
 
     /// - Parameters:
     ///   - name: the top-level field holding the tensors.
-    ///   - shape: required when the file does not describe the column as a tensor in its Arrow schema.
+    ///   - shape: required unless the file describes the column's shape (a Ray or Arrow tensor type, or
+    ///     Hugging Face `datasets` metadata for nested lists); see `TensorColumnLayout` and `TensorShapeInference`.
+    ///   - element: what to deliver; by default the tagged element type, else uint8 for integer storage
+    ///     (range-checked pixels) and float32 for floating-point storage.
     public init(file: ParquetFileReader, column name: String, shape: [Int]? = nil, element: TensorElement? = nil,
                 rowGroups: [Int]? = nil, options: ReadOptions = ReadOptions()) throws {
         self.file = file
@@ -79,18 +90,22 @@ public final class TensorColumnReader {
             throw ParquetError(.schemaMismatch, "'\(name)' has \(field.leafRange.count) leaf columns; a tensor column has one", at: at)
         }
         let leaf = file.schema.columns[field.leafRange.lowerBound]
-        guard leaf.maxRepetitionLevel == 1 else {
+        guard leaf.maxRepetitionLevel >= 1 else {
             throw ParquetError(.schemaMismatch, "'\(name)' is not a list column (repetition level \(leaf.maxRepetitionLevel)); tensors are stored as lists", at: at)
         }
-        column = leaf
-        let described = try TensorColumnReader.describedTensor(file: file, field: name)
-        guard let resolvedShape = shape ?? described?.shape else {
-            throw ParquetError(.invalidArgument, "'\(name)' carries no tensor shape in its Arrow metadata; pass the shape explicitly", at: at)
+        guard let storage = TensorStorage(leaf: leaf) else {
+            throw ParquetError(.schemaMismatch, "'\(name)' stores \(leaf.physicalType) values that are not numbers a tensor can hold", at: at)
         }
-        let resolvedElement = element ?? described.flatMap { TensorElement(arrow: $0.elementType) }
-            ?? TensorColumnReader.defaultElement(for: leaf)
-        guard let resolvedElement, resolvedElement.physicalType == leaf.physicalType else {
-            throw ParquetError(.schemaMismatch, "'\(name)' stores \(leaf.physicalType), which cannot hold tensor elements of type \(element.map { "\($0)" } ?? "?")", at: at)
+        column = leaf
+        self.storage = storage
+        let layout = try TensorColumnLayout.describe(file: file, field: name)
+        guard let resolvedShape = shape ?? layout.shape else {
+            throw ParquetError(.invalidArgument, "'\(name)' carries no tensor shape in its metadata; pass the shape explicitly (--image-shape H,W,C)", at: at)
+        }
+        let described = layout.taggedElement
+        let resolvedElement = element ?? described ?? storage.defaultElement
+        guard storage.canRead(as: resolvedElement) else {
+            throw ParquetError(.schemaMismatch, "'\(name)' stores \(storage) values, which cannot be read as tensor elements of type \(resolvedElement)", at: at)
         }
         guard !resolvedShape.isEmpty, resolvedShape.allSatisfy({ $0 > 0 }) else {
             throw ParquetError(.invalidArgument, "tensor shape \(resolvedShape) must have positive dimensions", at: at)
@@ -107,6 +122,13 @@ public final class TensorColumnReader {
         guard !overflow, rowBytes <= options.limits.maxTensorRowBytes else {
             throw ParquetError(.limitExceeded, "a tensor of shape \(resolvedShape) \(resolvedElement) takes more than the \(options.limits.maxTensorRowBytes) bytes a row may (ReadLimits.maxTensorRowBytes)", at: at)
         }
+        let depth = leaf.maxRepetitionLevel
+        guard depth <= resolvedShape.count else {
+            throw ParquetError(.schemaMismatch, "'\(name)' nests lists \(depth) deep, more than the \(resolvedShape.count) dimensions of shape \(resolvedShape)", at: at)
+        }
+        // Elements per list at each nesting level below the row: the leading dimensions, then the rest folded.
+        let lengths = Array(resolvedShape.prefix(depth - 1)) + [resolvedShape.dropFirst(depth - 1).reduce(1, *)]
+        levelStrides = (0..<depth).map { level in lengths[(level + 1)...].reduce(1, *) }
         self.limits = options.limits
         self.shape = resolvedShape
         self.element = resolvedElement
@@ -126,17 +148,6 @@ public final class TensorColumnReader {
         case let .tensor(type): return type
         case let .unsupported(reason):
             throw ParquetError(.unsupported, reason, at: .init(file: file.source.name, column: name))
-        }
-    }
-
-    private static func defaultElement(for leaf: ColumnDescriptor) -> TensorElement? {
-        switch LeafInterpretation(leaf) {
-        case .unsigned32: return leaf.element.logicalType == .integer(bitWidth: 8, isSigned: false) || leaf.element.convertedType == .uint8 ? .uint8 : .uint32
-        case .unsigned64: return .uint64
-        case .float: return .float32
-        case .double: return .float64
-        case .signed: return leaf.physicalType == .int64 ? .int64 : .int32
-        default: return nil
         }
     }
 
@@ -272,11 +283,11 @@ public final class TensorColumnReader {
                 dictionary = try decoder.withDictionaryPage(header, stored, codec: codec) { dictHeader, bytes in
                     let values = try ValueDecoding.plain(bytes, type: column.physicalType, width: column.typeLength,
                                                          count: Int(dictHeader.numValues))
-                    return try TensorDictionary(values, element: element)
+                    return try TensorDictionary(values, storage: storage, element: element)
                 }
                 return false
             case .dataPage, .dataPageV2:
-                try decoder.withDataPage(header, stored, codec: codec, maxRepetition: 1,
+                try decoder.withDataPage(header, stored, codec: codec, maxRepetition: column.maxRepetitionLevel,
                                          maxDefinition: column.maxDefinitionLevel) { page in
                     guard page.numValues <= valuesLeftInChunk else {
                         throw ParquetError(.rowCountMismatch, "page claims \(page.numValues) values but the chunk has only \(valuesLeftInChunk) left")
@@ -305,7 +316,11 @@ public final class TensorColumnReader {
             ensureCapacity(rows: completeRows + rows + 1)
             try output.withUnsafeMutableBytes { buffer in
                 let start = buffer.baseAddress! + (completeRows * elementsPerRow + already) * element.byteWidth
-                try writeValues(page, count: count, into: start)
+                do {
+                    try writeValues(page, count: count, into: start)
+                } catch let error as TensorRangeError {
+                    throw rangeError(error, row: rowsDelivered + completeRows + (already + error.index) / elementsPerRow)
+                }
             }
             let total = already + count
             let finished = total / elementsPerRow
@@ -330,6 +345,9 @@ public final class TensorColumnReader {
     /// `elementsPerRow` values (walking level runs, not values), and how many rows it starts; nil otherwise.
     private func uniformRows(_ page: DataPageSections) throws -> (completed: Int, starts: Int)? {
         let count = page.numValues
+        // A null or empty row in progress holds no elements, which the walk below would take for "no row in
+        // progress" and continue with the next row's values: the general path finishes it.
+        if pendingElements == 0 { return nil }
         if let definition = page.definitionLevels {
             guard definition.encoding == .rle else { return nil }
             let width = levelBitWidth(column.maxDefinitionLevel)
@@ -353,7 +371,8 @@ public final class TensorColumnReader {
             }
         }
         guard let repetition = page.repetitionLevels, repetition.encoding == .rle else { return nil }
-        var decoder = try RLEHybridDecoder(repetition.bytes, bitWidth: 1)
+        let width = levelBitWidth(depth)
+        var decoder = try RLEHybridDecoder(repetition.bytes, bitWidth: width)
         let rowLength = elementsPerRow
         var position = pendingElements ?? 0  // elements of the current row so far
         var completed = 0
@@ -371,6 +390,9 @@ public final class TensorColumnReader {
                 return true
             }
             guard position > 0, position + length <= rowLength else { return false }
+            if levelStrides.count > 1 {  // nested lists: every inner list has its length
+                for p in position..<position + length where expectedLevel(at: p) != level { return false }
+            }
             position += length
             return true
         }
@@ -384,7 +406,7 @@ public final class TensorColumnReader {
                 seen += length
             case let .bitPacked(bytes, first, length):
                 for k in first..<first + length {
-                    guard step(bitPackedValue(bytes, index: k, bitWidth: 1), 1) else { return nil }
+                    guard step(bitPackedValue(bytes, index: k, bitWidth: width), 1) else { return nil }
                 }
                 seen += length
             }
@@ -393,7 +415,15 @@ public final class TensorColumnReader {
         return (completed, starts)
     }
 
-    /// Writes `count` non-null values of the page, in order, as elements at `destination`.
+    /// The repetition level the value at position `p` (> 0) of a complete row has.
+    @inline(__always)
+    private func expectedLevel(at p: Int) -> UInt32 {
+        for (k, stride) in levelStrides.enumerated() where p % stride == 0 { return UInt32(k + 1) }
+        return UInt32(levelStrides.count)
+    }
+
+    /// Writes `count` non-null values of the page, in order, as elements at `destination`. A value outside
+    /// the element's range throws `TensorRangeError` (the caller knows which row it falls in).
     private func writeValues(_ page: DataPageSections, count: Int, into destination: UnsafeMutableRawPointer) throws {
         switch page.encoding {
         case .plainDictionary, .rleDictionary:
@@ -401,10 +431,21 @@ public final class TensorColumnReader {
                 throw ParquetError.corruptPage("dictionary-encoded page but the column chunk has no dictionary page")
             }
             try dictionary.decodeIndices(page.values, count: count, into: destination, scratch: &scratch)
+        case .plain:
+            if try TensorConversion.plain(page.values, count: count, storage: storage, element: element, into: destination) { return }
+            fallthrough
         default:
             let values = try ValueDecoding.decode(page.values, encoding: page.encoding, column: column, count: count, dictionary: nil)
-            try element.store(values, into: destination)
+            try TensorConversion.store(values, storage: storage, as: element, into: destination)
         }
+    }
+
+    /// A value that does not fit the element, as the error users see: which row holds it.
+    private func rangeError(_ error: TensorRangeError, row: Int?) -> ParquetError {
+        let what = element == .uint8 && !storage.isFloatingPoint
+            ? "holds \(error.value), outside 0...255: \(storage) values are read as uint8 pixels"
+            : "holds \(error.value), which does not fit \(element)"
+        return ParquetError(.schemaMismatch, "a tensor element \(what)", at: .init(row: row))
     }
 
     /// The general path: nulls, empty or null rows, rows of the wrong length, pages that do not line up.
@@ -416,13 +457,27 @@ public final class TensorColumnReader {
             try definition.withUnsafeMutableBufferPointer { try decodeLevels(section, maxLevel: column.maxDefinitionLevel, into: $0) }
         }
         if let section = page.repetitionLevels {
-            try repetition.withUnsafeMutableBufferPointer { try decodeLevels(section, maxLevel: 1, into: $0) }
+            try repetition.withUnsafeMutableBufferPointer { try decodeLevels(section, maxLevel: column.maxRepetitionLevel, into: $0) }
         }
         let full = Int16(column.maxDefinitionLevel)
         let valueCount = definition.reduce(0) { $0 + ($1 == full ? 1 : 0) }
         var values = [UInt8](repeating: 0, count: valueCount * element.byteWidth)
-        try values.withUnsafeMutableBytes { buffer in
-            if let base = buffer.baseAddress { try writeValues(page, count: valueCount, into: base) }
+        do {
+            try values.withUnsafeMutableBytes { buffer in
+                if let base = buffer.baseAddress { try writeValues(page, count: valueCount, into: base) }
+            }
+        } catch let error as TensorRangeError {
+            // The row of the page's `error.index`-th value: rows started before it, after the one in progress.
+            var values = 0, starts = 0
+            for i in 0..<count {
+                if repetition[i] == 0 { starts += 1 }
+                if definition[i] == full {
+                    if values == error.index { break }
+                    values += 1
+                }
+            }
+            let first = rowsDelivered + completeRows + (pendingElements == nil ? 0 : 1)
+            throw rangeError(error, row: first + starts - 1)
         }
         let width = element.byteWidth
         var nextValue = 0
@@ -435,6 +490,10 @@ public final class TensorColumnReader {
             }
             guard let written = pendingElements else {
                 throw ParquetError.corruptPage("row \(rowsDelivered + completeRows) continues after it was complete")
+            }
+            if repetition[i] != 0, levelStrides.count > 1, written < elementsPerRow,
+               UInt32(repetition[i]) != expectedLevel(at: written) {
+                pendingValid = false  // an inner list of another length than the shape says
             }
             if definition[i] == full {
                 if written < elementsPerRow {

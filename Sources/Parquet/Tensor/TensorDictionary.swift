@@ -7,12 +7,24 @@ struct TensorDictionary {
     /// `count` elements; for one-byte elements padded to 256 entries, so any 8-bit index can be looked up.
     private let table: [UInt8]
 
-    init(_ values: ColumnValues, element: TensorElement) throws {
+    /// - Parameter storage: how the column stores the values (nil: exactly as `element`).
+    init(_ values: ColumnValues, storage: TensorStorage? = nil, element: TensorElement) throws {
         count = values.count
         self.element = element
         var table = [UInt8](repeating: 0, count: max(count, element.byteWidth == 1 ? 256 : 0) * element.byteWidth)
-        try table.withUnsafeMutableBytes { buffer in
-            if let base = buffer.baseAddress { try element.store(values, into: base) }
+        do {
+            try table.withUnsafeMutableBytes { buffer in
+                guard let base = buffer.baseAddress else { return }
+                if let storage {
+                    try TensorConversion.store(values, storage: storage, as: element, into: base)
+                } else {
+                    try element.store(values, into: base)
+                }
+            }
+        } catch let error as TensorRangeError {
+            // Checked once per dictionary: a page's indices then need no per-value range check.
+            throw ParquetError(.schemaMismatch, "dictionary entry \(error.index) holds \(error.value), outside 0...255: "
+                + "\(storage.map { "\($0)" } ?? "integer") values are read as uint8 pixels")
         }
         self.table = table
     }

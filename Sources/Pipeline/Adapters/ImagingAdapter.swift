@@ -41,6 +41,8 @@ public struct StandardPreprocessor: RecordPreprocessor {
                 try preprocessor.preprocess(tensor: bytes, shape: shape, into: .nchwFloat32(slot))
             case let .encoded(bytes):
                 try preprocessor.preprocess(encoded: bytes, into: .nchwFloat32(slot))
+            case let .preprocessed(values, shape):
+                try RecordPayload.copy(values, shape: shape, into: slot)
             }
         }
     }

@@ -59,11 +59,13 @@ final class ImageFilesSource: RecordSource {
 
 /// Opens the record source of a unit.
 func openSource(_ unit: InputUnit, index: Int, configuration: RunConfiguration, storage: ObjectStorage,
-                maxChunkBytes: Int) throws -> any RecordSource {
+                maxChunkBytes: Int, modelInput: [Int]? = nil) throws -> any RecordSource {
     switch unit.kind {
     case let .parquet(path):
+        var tensorOptions = configuration.tensorInput
+        tensorOptions.modelInput = tensorOptions.modelInput ?? modelInput
         return try ParquetRecordSource(source: try storage.openSource(path), unitIndex: index, imageColumn: configuration.imageColumn,
-                                       idColumn: configuration.idColumn, maxChunkBytes: maxChunkBytes)
+                                       idColumn: configuration.idColumn, maxChunkBytes: maxChunkBytes, tensorOptions: tensorOptions)
     case let .images(paths):
         return ImageFilesSource(paths: paths, unitIndex: index, displayName: unit.displayName, maxFileBytes: maxChunkBytes)
     }

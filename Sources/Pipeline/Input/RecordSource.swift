@@ -8,6 +8,8 @@ public struct RecordChunk: @unchecked Sendable {
     public enum Payloads {
         /// `rowCount` rows of HWC uint8 pixels of one shape, row-major.
         case pixels(bytes: [UInt8], shape: [Int])
+        /// `rowCount` rows of CHW float32 model input of one shape, row-major (already preprocessed).
+        case preprocessed(bytes: [UInt8], shape: [Int])
         /// Encoded images, one per row.
         case encoded(BinaryValues)
     }
@@ -26,7 +28,7 @@ public struct RecordChunk: @unchecked Sendable {
     /// Bytes the payloads hold (what the chunk costs in the read budget).
     public var payloadBytes: Int {
         switch payloads {
-        case let .pixels(bytes, _): bytes.count
+        case let .pixels(bytes, _), let .preprocessed(bytes, _): bytes.count
         case let .encoded(values): values.bytes.count
         }
     }
@@ -37,6 +39,12 @@ public struct RecordChunk: @unchecked Sendable {
         case let .pixels(bytes, shape):
             let rowBytes = shape.reduce(1, *)
             return try bytes.withUnsafeBytes { try body(.pixels(UnsafeRawBufferPointer(rebasing: $0[(i * rowBytes)..<((i + 1) * rowBytes)]), shape: shape)) }
+        case let .preprocessed(bytes, shape):
+            let count = shape.reduce(1, *)
+            return try bytes.withUnsafeBytes { raw in
+                let floats = raw.bindMemory(to: Float.self)
+                return try body(.preprocessed(UnsafeBufferPointer(rebasing: floats[(i * count)..<((i + 1) * count)]), shape: shape))
+            }
         case let .encoded(values):
             return try values.bytes.withUnsafeBytes {
                 try body(.encoded(UnsafeRawBufferPointer(rebasing: $0[values.offsets[i]..<values.offsets[i + 1]])))
@@ -46,9 +54,10 @@ public struct RecordChunk: @unchecked Sendable {
 }
 
 /// Finds the image column of a Parquet file: by name when given, else the first tensor column (Ray's or
-/// Arrow's extension type), else a binary column or a struct with a `bytes` field (Hugging Face datasets).
+/// Arrow's extension type) or encoded-image column (binary, or a struct with a `bytes` field: Hugging Face
+/// `Image`), else the first numeric list column whose shape is given, in metadata, or can be inferred.
 public enum ImageColumn: Sendable, Equatable {
-    case tensor(name: String, shape: [Int])
+    case tensor(name: String, read: TensorRead)
     /// Leaf column index of the encoded bytes.
     case encoded(name: String, leaf: Int)
 
@@ -58,36 +67,38 @@ public enum ImageColumn: Sendable, Equatable {
         }
     }
 
-    public static func find(in reader: ParquetFileReader, named requested: String?) throws -> ImageColumn {
-        let candidates = requested.map { [$0] } ?? reader.schema.fields.map(\.name)
-        for name in candidates {
-            guard let field = reader.schema.field(named: name) else {
-                throw PipelineError.input("\(reader.source.name): no column named '\(name)' (columns: \(reader.schema.fields.map(\.name).joined(separator: ", ")))")
+    public static func find(in reader: ParquetFileReader, named requested: String?,
+                            options: TensorInputOptions = TensorInputOptions()) throws -> ImageColumn {
+        let file = reader.source.name
+        if let requested {
+            guard reader.schema.field(named: requested) != nil else {
+                throw PipelineError.input("\(file): no column named '\(requested)' (columns: \(reader.schema.fields.map(\.name).joined(separator: ", ")))")
             }
-            if let tensor = try TensorColumnReader.describedTensor(file: reader, field: name) {
-                guard tensor.shape.count == 3, let element = TensorElement(arrow: tensor.elementType), element == .uint8 else {
-                    throw PipelineError.input("\(reader.source.name): column '\(name)' holds \(tensor.shape) tensors of \(tensor.elementType); images must be HWC uint8")
-                }
-                return .tensor(name: name, shape: tensor.shape)
-            }
-            if let leaf = encodedLeaf(field, in: reader.schema) { return .encoded(name: name, leaf: leaf) }
-            if requested != nil {
-                throw PipelineError.input("\(reader.source.name): column '\(name)' is neither a tensor column nor binary image bytes")
+            let layout = try TensorColumnLayout.describe(file: reader, field: requested)
+            switch layout {
+            case let .binaryImages(leaf): return .encoded(name: requested, leaf: leaf)
+            case let .other(reason):
+                throw PipelineError.input("\(file): column '\(requested)' is neither a numeric tensor or list column nor binary image bytes (\(reason))")
+            default: return .tensor(name: requested, read: try TensorRead.plan(reader, column: requested, layout: layout, options: options))
             }
         }
-        throw PipelineError.input("\(reader.source.name): no image column found (a tensor column, a binary column, or a struct with a 'bytes' field); name it with --image-column")
-    }
-
-    private static func encodedLeaf(_ field: SchemaNode, in schema: Schema) -> Int? {
-        if field.isLeaf, field.element.type == .byteArray, field.repetition != .repeated,
-           field.element.logicalType != .string, field.element.convertedType != .utf8 {
-            return field.leafRange.lowerBound
+        let layouts = try reader.schema.fields.map { ($0.name, try TensorColumnLayout.describe(file: reader, field: $0.name)) }
+        for (name, layout) in layouts {
+            switch layout {
+            case .taggedTensor: return .tensor(name: name, read: try TensorRead.plan(reader, column: name, layout: layout, options: options))
+            case let .binaryImages(leaf): return .encoded(name: name, leaf: leaf)
+            default: continue
+            }
         }
-        if !field.isLeaf, field.repetition != .repeated, let bytes = field.children.first(where: { $0.name == "bytes" }),
-           bytes.isLeaf, bytes.element.type == .byteArray, bytes.repetition != .repeated {
-            return bytes.leafRange.lowerBound
+        var reasons: [String] = []
+        for (name, layout) in layouts where layout.storage != nil {
+            do {
+                return .tensor(name: name, read: try TensorRead.plan(reader, column: name, layout: layout, options: options))
+            } catch {
+                reasons.append("\(error)")
+            }
         }
-        return nil
+        throw PipelineError.input("\(file): no image column found (a tensor or numeric list column, a binary column, or a struct with a 'bytes' field); name it with --image-column" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"))
     }
 }
 
@@ -116,9 +127,11 @@ final class ParquetRecordSource {
     private var nextRow = 0
     private var pendingIDs: [String] = []
 
-    init(source: any ByteRangeSource, unitIndex: Int, imageColumn: String?, idColumn: String?, maxChunkBytes: Int) throws {
+    init(source: any ByteRangeSource, unitIndex: Int, imageColumn: String?, idColumn: String?, maxChunkBytes: Int,
+         tensorOptions: TensorInputOptions = TensorInputOptions()) throws {
         reader = try ParquetFileReader(source: source)
-        column = try ImageColumn.find(in: reader, named: imageColumn)
+        column = try ImageColumn.find(in: reader, named: imageColumn, options: tensorOptions)
+        if case let .tensor(_, read) = column, case let .inferred(note) = read.shapeSource { InputNotices.tell(note) }
         self.unitIndex = unitIndex
         self.maxChunkBytes = maxChunkBytes
         displayName = source.name
@@ -129,10 +142,11 @@ final class ParquetRecordSource {
         if let idColumn, reader.schema.field(named: idColumn) == nil {
             throw PipelineError.input("\(path): no id column named '\(idColumn)'")
         }
-        if case let .tensor(name, shape) = column {
+        if case let .tensor(name, read) = column {
+            let shape = read.shape
             // The reader refuses rows over its limits (overflow-checked): name the option that raises them.
             do {
-                tensors = try TensorColumnReader(file: reader, column: name, options: readOptions)
+                tensors = try TensorColumnReader(file: reader, column: name, shape: read.shape, element: read.element, options: readOptions)
             } catch let error as ParquetError where error.kind == .limitExceeded {
                 throw PipelineError.input("\(path): column '\(name)' holds images of shape \(shape), larger than the \(maxChunkBytes) bytes --max-memory leaves for one chunk of input; raise --max-memory (\(error))")
             }
@@ -142,18 +156,39 @@ final class ParquetRecordSource {
     /// The next chunk of about `targetRows` rows, nil at the end.
     func next(targetRows: Int) throws -> RecordChunk? {
         switch column {
-        case let .tensor(_, shape):
+        case let .tensor(_, read):
             let rows = max(1, min(targetRows, maxChunkBytes / max(tensors?.rowBytes ?? 1, 1)))
             guard let tensors, let batch = try tensors.nextOwned(targetRows: rows) else { return nil }
             let ids = try ids(first: batch.firstRow, count: batch.rowCount)
             var problems: [Int: String] = [:]
-            for i in 0..<batch.rowCount where !batch.validity[i] {
-                problems[i] = "the image is null, holds nulls, or does not have \(tensors.elementsPerRow) values of shape \(shape)"
+            var valid = batch.validity
+            for i in 0..<batch.rowCount where !valid[i] {
+                problems[i] = "the image is null, holds nulls, or does not have \(tensors.elementsPerRow) values of shape \(read.shape)"
             }
             nextRow = batch.firstRow + batch.rowCount
             rowsRead = nextRow
+            let payloads: RecordChunk.Payloads
+            if read.isPreprocessed {
+                let bytes = read.needsTranspose
+                    ? TensorTranspose.rows(batch.bytes, as: Float.self, rows: batch.rowCount, shape: read.shape, from: read.order) : batch.bytes
+                bytes.withUnsafeBytes { raw in
+                    let floats = raw.bindMemory(to: Float.self)
+                    for i in 0..<batch.rowCount where valid[i] {
+                        let row = UnsafeBufferPointer(rebasing: floats[(i * tensors.elementsPerRow)..<((i + 1) * tensors.elementsPerRow)])
+                        if let problem = NormalisedCheck.problem(row) {
+                            valid[i] = false
+                            problems[i] = problem
+                        }
+                    }
+                }
+                payloads = .preprocessed(bytes: bytes, shape: read.deliveredShape)
+            } else {
+                let bytes = read.needsTranspose
+                    ? TensorTranspose.rows(batch.bytes, as: UInt8.self, rows: batch.rowCount, shape: read.shape, from: read.order) : batch.bytes
+                payloads = .pixels(bytes: bytes, shape: read.deliveredShape)
+            }
             return RecordChunk(unit: unitIndex, displayName: displayName, firstRow: batch.firstRow, rowCount: batch.rowCount, ids: ids,
-                               valid: batch.validity, problems: problems, payloads: .pixels(bytes: batch.bytes, shape: shape))
+                               valid: valid, problems: problems, payloads: payloads)
         case let .encoded(_, leaf):
             guard nextGroup < reader.rowGroupCount else { return nil }
             let group = nextGroup

@@ -166,7 +166,7 @@ public final class Job: @unchecked Sendable {
 
     func openSource(_ unit: InputUnit, index: Int) throws -> any RecordSource {
         try Pipeline.openSource(unit, index: index, configuration: configuration, storage: storage,
-                                maxChunkBytes: MemoryPlan(configuration: configuration).maxChunkBytes)
+                                maxChunkBytes: MemoryPlan(configuration: configuration).maxChunkBytes, modelInput: preprocessor.outputShape)
     }
 
     /// Preprocessing threads and model threads for this machine (overridable).

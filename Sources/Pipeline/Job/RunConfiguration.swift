@@ -25,6 +25,8 @@ public struct RunConfiguration: Sendable {
     public var keepLogits = false
     public var labels: [String]?
     public var imageColumn: String?
+    /// Untagged numeric list columns: `--image-shape`, `--image-layout`, `--preprocessed`.
+    public var tensorInput = TensorInputOptions()
     public var idColumn: String?
     public var onError = OnError.skip
     /// Bound on the bytes held by queues and buffer pools.

@@ -18,6 +18,18 @@ public enum RecordPayload {
     case pixels(UnsafeRawBufferPointer, shape: [Int])
     /// Encoded image bytes (JPEG, PNG).
     case encoded(UnsafeRawBufferPointer)
+    /// Model input already preprocessed (CHW float32): copied into the slot as it is.
+    case preprocessed(UnsafeBufferPointer<Float>, shape: [Int])
+}
+
+extension RecordPayload {
+    /// Copies preprocessed input into `slot`, which must be exactly its size (the model's input).
+    static func copy(_ values: UnsafeBufferPointer<Float>, shape: [Int], into slot: UnsafeMutableBufferPointer<Float>) throws {
+        guard values.count == slot.count else {
+            throw PipelineError.input("a preprocessed tensor of shape \(shape) (\(values.count) values) does not match the model's input (\(slot.count) values)")
+        }
+        _ = slot.update(fromContentsOf: values)
+    }
 }
 
 /// Turns records into model input. `makeWorker` is called once per preprocessing thread, so workers can

@@ -29,7 +29,13 @@ struct PreprocessOperator {
               worker: any PreprocessWorker) {
         stats.measure(items: 1) {
             do {
-                try chunk.withPayload(i) { try worker.preprocess($0, into: input) }
+                try chunk.withPayload(i) { payload in
+                    if case let .preprocessed(values, shape) = payload {
+                        try RecordPayload.copy(values, shape: shape, into: input)  // no worker: nothing to decode
+                    } else {
+                        try worker.preprocess(payload, into: input)
+                    }
+                }
             } catch {
                 record.ok = false
                 job.recordFailed(unit: chunk.unit, row: record.row, id: record.id, reason: "\(error)", displayName: chunk.displayName)

@@ -1,6 +1,6 @@
 // Benchmarks of Sluice's hot paths, each printed side by side with its peer from the same run.
 //
-//   sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]
+//   sluice-bench tensor-read FILE... [--repeat R] [--threads T] [--no-peer]
 //   sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--decode-only] [--only raw,jpeg-256,photos] [--no-peer]
 //
 // Reads the `image` tensor column of FILE into uint8 buffers with Sluice, with pyarrow
@@ -29,10 +29,16 @@ func time(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
+/// The stored shape of the `image` column: its metadata's, or inferred from the row length (plain lists).
+func imageShape(_ reader: ParquetFileReader) throws -> [Int] {
+    let layout = try TensorColumnLayout.describe(file: reader, field: "image")
+    return try TensorShapeInference.resolve(file: reader, column: "image", layout: layout, requested: nil, order: nil).shape
+}
+
 /// Reads every row of the tensor column; returns (rows, checksum) so the work cannot be optimised away.
 func readAll(_ path: String, rowGroups: [Int]? = nil) throws -> (Int, UInt64) {
     let reader = try ParquetFileReader(path: path)
-    let tensors = try TensorColumnReader(file: reader, column: "image", rowGroups: rowGroups)
+    let tensors = try TensorColumnReader(file: reader, column: "image", shape: try imageShape(reader), rowGroups: rowGroups)
     var rows = 0
     var checksum: UInt64 = 0
     while let batch = try tensors.next(targetRows: 64) {
@@ -43,10 +49,25 @@ func readAll(_ path: String, rowGroups: [Int]? = nil) throws -> (Int, UInt64) {
 }
 
 func tensorRead(_ arguments: [String]) throws {
-    guard let path = arguments.first else {
-        print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer] [--only-sluice]")
+    // Several files (e.g. the Ray file, a plain list<uint8> and a list<int16> file): each measured in turn.
+    let files = Array(arguments.prefix { !$0.hasPrefix("--") })
+    guard !files.isEmpty else {
+        print("usage: sluice-bench tensor-read FILE... [--repeat R] [--threads T] [--no-peer] [--only-sluice]")
         exit(2)
     }
+    let options = Array(arguments.dropFirst(files.count))
+    var summary: [String] = []
+    for path in files {
+        try tensorRead(path, options, summary: &summary)
+        print()
+    }
+    if files.count > 1 {
+        print("summary (1 thread, best of the runs):")
+        summary.forEach { print($0) }
+    }
+}
+
+func tensorRead(_ path: String, _ arguments: [String], summary: inout [String]) throws {
     func option(_ name: String, _ fallback: Int) -> Int {
         arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
     }
@@ -57,10 +78,11 @@ func tensorRead(_ arguments: [String]) throws {
     }
     let threads = option("--threads", ProcessInfo.processInfo.activeProcessorCount)
     let reader = try ParquetFileReader(path: path)
-    let tensors = try TensorColumnReader(file: reader, column: "image")
+    let tensors = try TensorColumnReader(file: reader, column: "image", shape: try imageShape(reader))
     let rows = Int(reader.numRows)
     let pixelBytes = rows * tensors.rowBytes
-    print("file: \(path): \(rows) images of shape \(tensors.shape) \(tensors.element), \(formatBytes(Int64(pixelBytes))) of pixels, \(formatBytes(reader.fileSize)) on disk")
+    let layout = try TensorColumnLayout.describe(file: reader, field: "image")
+    print("file: \(path): \(layout), \(rows) images of shape \(tensors.shape) read as \(tensors.element), \(formatBytes(Int64(pixelBytes))) of pixels, \(formatBytes(reader.fileSize)) on disk")
 
     // Ceiling: copying the same number of bytes from one buffer to another.
     let source = [UInt8](repeating: 7, count: pixelBytes)
@@ -105,6 +127,8 @@ func tensorRead(_ arguments: [String]) throws {
     if let peer, let seconds = peer["seconds_best"] as? Double {
         print(row("pyarrow \(peer["version"] ?? "?"), 1 thread", seconds, images: rows))
         print(String(format: "\nsluice / pyarrow: %.1fx   sluice / memcpy: %.2f   (1 thread)", seconds / sluice.best, copy.best / sluice.best))
+        summary.append("  \(layout): " + String(format: "sluice %.0f images/s, pyarrow %.0f images/s, %.1fx", Double(rows) / sluice.best,
+                                                     Double(rows) / seconds, seconds / sluice.best))
     } else if !arguments.contains("--no-peer") {
         print("\npyarrow peer unavailable (pip install pyarrow numpy)")
     }
@@ -120,7 +144,7 @@ case "preprocess": try preprocessBench(Array(arguments.dropFirst()))
 case "s3-read": try s3Read(Array(arguments.dropFirst()))
 case "generic-read": try genericRead(Array(arguments.dropFirst()))
 default:
-    print("usage: sluice-bench tensor-read FILE [--repeat R] [--threads T] [--no-peer]")
+    print("usage: sluice-bench tensor-read FILE... [--repeat R] [--threads T] [--no-peer]")
     print("       sluice-bench preprocess [--images DIR] [--raw N] [--repeat R] [--threads T] [--fast-decode] [--decode-only] [--only raw,jpeg-256,photos] [--no-peer]")
     print("       sluice-bench s3-read FILE.parquet... [--repeat R] [--threads T] [--no-peer]")
     print("       sluice-bench generic-read FILE.parquet [--repeat R] [--no-peer]")
