@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Inference", targets: ["Inference"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Already built for async-http-client; named so that ObjectStore may import NIOCore/NIOPosix.
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        // ONNX: the runtime of the committed, generated Sources/ONNX/Generated/onnx.pb.swift (scripts/generate-onnx-proto).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System codec libraries (Debian -dev packages, installed by scripts/bootstrap).
@@ -58,6 +61,11 @@ let package = Package(
         .target(
             name: "Inference",
             dependencies: ["CDNNLShim"]
+        ),
+        // ONNX models (protobuf) lowered into Inference's graph IR.
+        .target(
+            name: "ONNX",
+            dependencies: ["Inference", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(
             name: "Imaging",
@@ -111,6 +119,10 @@ let package = Package(
         .testTarget(
             name: "InferenceTests",
             dependencies: ["Inference"]
+        ),
+        .testTarget(
+            name: "ONNXTests",
+            dependencies: ["ONNX", "Inference", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
             name: "ImagingTests",

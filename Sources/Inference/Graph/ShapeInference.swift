@@ -1,5 +1,6 @@
-enum ShapeInference {
-    static func output(of node: Node, inputs: [[Int]]) throws -> [Int] {
+public enum ShapeInference {
+    /// The per-sample output shape of `node` given its inputs' shapes; throws for inputs or parameters that do not fit.
+    public static func output(of node: Node, inputs: [[Int]]) throws -> [Int] {
         func fail(_ why: String) -> InferenceError {
             InferenceError(.invalidGraph, "node \(node.name) (\(node.operation.kindName)): \(why)")
         }
