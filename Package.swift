@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore"]
+            dependencies: ["Parquet", "Imaging", "Inference", "ONNX", "ObjectStore"]
         ),
         .executableTarget(
             name: "sluice",

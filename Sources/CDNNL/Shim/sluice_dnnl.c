@@ -35,6 +35,7 @@ static dnnl_format_tag_t to_tag(sldnn_layout l) {
     case SLDNN_ABCD: return dnnl_abcd;
     case SLDNN_ACDB: return dnnl_acdb;
     case SLDNN_ABCDE: return dnnl_abcde;
+    case SLDNN_ABC: return dnnl_abc;
     }
     return dnnl_format_tag_undef;
 }

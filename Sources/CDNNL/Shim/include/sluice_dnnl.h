@@ -36,6 +36,7 @@ typedef enum {
     SLDNN_ABCD = 3,   // 4-D (nchw, oihw)
     SLDNN_ACDB = 4,   // 4-D channels-last (nhwc)
     SLDNN_ABCDE = 5,  // 5-D (goihw: grouped convolution weights)
+    SLDNN_ABC = 6,    // 3-D row-major
 } sldnn_layout;
 
 typedef enum {

@@ -120,6 +120,7 @@ final class PlanBuilder {
         switch rank {
         case 1: SLDNN_A
         case 2: SLDNN_AB
+        case 3: SLDNN_ABC
         case 5: SLDNN_ABCDE
         default: SLDNN_ABCD
         }
