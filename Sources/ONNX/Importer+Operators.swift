@@ -264,8 +264,7 @@ extension Importer {
             let perSample = total / max(full.first.map { max($0, 1) } ?? 1, 1)
             var rest = Array(resolved.dropFirst())
             if let hole = rest.firstIndex(of: -1) {
-                let known = rest.filter { $0 != -1 }.reduce(1, *)
-                guard known > 0, perSample % known == 0 else { throw c.error(.shapeMismatch, "cannot reshape [N] + \(full.dropFirst()) to \(target)") }
+                guard let known = ConstantFolding.count(rest.filter { $0 != -1 }), known > 0, perSample % known == 0 else { throw c.error(.shapeMismatch, "cannot reshape [N] + \(full.dropFirst()) to \(target)") }
                 rest[hole] = perSample / known
             }
             guard ConstantFolding.count(rest) == perSample else {
@@ -274,8 +273,7 @@ extension Importer {
             return [0] + rest
         }
         if let hole = resolved.firstIndex(of: -1) {
-            let known = resolved.filter { $0 != -1 }.reduce(1, *)
-            guard known > 0, total % known == 0 else { throw c.error(.shapeMismatch, "cannot reshape \(full) to \(target)") }
+            guard let known = ConstantFolding.count(resolved.filter { $0 != -1 }), known > 0, total % known == 0 else { throw c.error(.shapeMismatch, "cannot reshape \(full) to \(target)") }
             resolved[hole] = total / known
         }
         guard ConstantFolding.count(resolved) == total else { throw c.error(.shapeMismatch, "cannot reshape \(full) to \(target)") }

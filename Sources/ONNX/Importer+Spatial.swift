@@ -152,7 +152,7 @@ extension Importer {
                 return try k.integers()
             } ?? Array(repeating: 1, count: starts.count)
             guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count,
-                  axes.allSatisfy({ $0 >= 0 && $0 < rank }), steps.allSatisfy({ $0 != 0 })
+                  axes.allSatisfy({ $0 >= 0 && $0 < rank }), steps.allSatisfy({ $0 != 0 && $0 >= -(1 << 30) && $0 <= 1 << 30 })
             else { throw c.error(.shapeMismatch, "slice starts \(starts), ends \(ends), axes \(axes), steps \(steps) of \(data.shape)") }
             var indices = data.shape.map { Array(0..<$0) }
             for (i, axis) in axes.enumerated() {
