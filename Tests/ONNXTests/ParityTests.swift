@@ -19,6 +19,23 @@ struct ONNXParityTests {
         #expect(delta <= 1e-4 * largest)
     }
 
+    /// bf16 runs every operator too; its logits agree on the top class and within bf16's precision.
+    @Test func tinyModelInBF16AgreesOnTop1() throws {
+        let model = try ONNXModel.load(path: ONNXFixtures.path("tiny_opset17.onnx"))
+        let input = try NumpyFile.read(path: ONNXFixtures.path("tiny_input.npy"))
+        let expected = try NumpyFile.read(path: ONNXFixtures.path("tiny_opset17_ort.npy")).floats()
+        let compiled = try OneDNNBackend(threads: 1).compile(model.graph, batchSize: 4, precision: .bf16)
+        let actual = try compiled.run(input).floats()
+        #expect(actual.count == expected.count)
+        let width = 20, classes = 10  // logits, then their softmax
+        for row in 0..<(expected.count / width) {
+            let a = Array(actual[(row * width)..<(row * width + classes)]), e = Array(expected[(row * width)..<(row * width + classes)])
+            #expect(a.indices.max { a[$0] < a[$1] } == e.indices.max { e[$0] < e[$1] })
+        }
+        let delta = zip(actual, expected).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(delta <= 0.05 * 1.5)
+    }
+
     /// Batches smaller and larger than the compiled batch size give the same rows.
     @Test func dynamicBatchRunsAnyCount() throws {
         let model = try ONNXModel.load(path: ONNXFixtures.path("tiny_opset17.onnx"))
