@@ -107,7 +107,7 @@ let package = Package(
         .target(name: "CPeak", path: "bench/Sources/CPeak"),
         .executableTarget(
             name: "sluice-infer-bench",
-            dependencies: ["Inference", "CPeak"],
+            dependencies: ["Inference", "ONNX", "CPeak"],
             path: "bench/Sources/sluice-infer-bench"
         ),
         // Test and benchmark helpers: paths, a seeded generator, the moto S3 server.
