@@ -25,7 +25,27 @@ struct ONNXCommandLineTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let input = (root as NSString).appendingPathComponent("in"), output = (root as NSString).appendingPathComponent("out")
         try CommandLineTests.gen(input, images: 4, rowsPerFile: 4)
-        let process = try CommandLineTests.run(["run", "--input", input, "--output", output, "--model", Self.tiny, "--no-progress"])
-        #expect(process.terminationStatus != 0)
+        let (status, message) = try Self.runCapturingErrors(["run", "--input", input, "--output", output, "--model", Self.tiny, "--no-progress"])
+        #expect(status != 0)
+        #expect(message.contains("the model takes [3, 32, 32], preprocessing makes [3, 224, 224]"))
+    }
+
+    @Test func refusesWeightsBesideAnONNXModel() throws {
+        let (status, message) = try Self.runCapturingErrors(["predict", "--model", Self.tiny, "--weights", "w.safetensors", "x.npy"])
+        #expect(status != 0)
+        #expect(message.contains("an ONNX model carries its own weights"))
+    }
+
+    static func runCapturingErrors(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.sluice)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
