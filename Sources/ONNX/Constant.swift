@@ -44,6 +44,10 @@ enum Constant {
     }
 }
 
+/// The batch dimension where the shape of a computed value is taken (Shape): known only at run time. Reshape
+/// takes it as "the batch" in a target's first place; arithmetic on it makes values Reshape refuses.
+let batchMarker = -(1 << 40)
+
 /// Saturating conversion for ONNX's int64 fields (INT64_MAX stands for "to the end" in Slice).
 func clampedInt(_ value: Int64) -> Int {
     Int(clamping: value)

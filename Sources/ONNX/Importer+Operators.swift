@@ -164,6 +164,34 @@ extension Importer {
             }
             define(c, try add(.softmax, [x], c))
 
+        case "Shape":
+            let full = shape(of: try input(0, c))
+            let isComputed: Bool = if case .constant = try input(0, c) { false } else { true }
+            var dims = full.enumerated().map { i, d in i == 0 && isComputed ? batchMarker : d }
+            let rank = dims.count
+            if opset >= 15 {
+                func clampAxis(_ v: Int) -> Int { min(max(v < 0 ? v + rank : v, 0), rank) }
+                let start = clampAxis(int("start", 0)), end = clampAxis(int("end", rank))
+                dims = start < end ? Array(dims[start..<end]) : []
+            }
+            define(c, .constant(.ints(shape: [dims.count], values: dims)))
+        case "Gather":
+            let data = try constantInput(0, c, what: "data")
+            let indices = try constantInput(1, c, what: "indices")
+            let rank = data.shape.count
+            let axis = int("axis", 0) < 0 ? int("axis", 0) + rank : int("axis", 0)
+            guard axis >= 0, axis < rank else { throw c.error(.unsupportedAttribute, "axis \(int("axis", 0)) for rank \(rank)") }
+            let extent = data.shape[axis]
+            let picked = try indices.integers().map { $0 < 0 ? $0 + extent : $0 }
+            guard picked.allSatisfy({ $0 >= 0 && $0 < extent }) else { throw c.error(.shapeMismatch, "indices outside 0..<\(extent)") }
+            var axes = data.shape.map { Array(0..<$0) }
+            axes[axis] = picked
+            let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+            switch data {
+            case .ints(let s, let v): define(c, .constant(.ints(shape: shape, values: ConstantFolding.gather(v, shape: s, indices: axes))))
+            case .floats(let t):
+                define(c, .constant(.floats(try Tensor(shape: shape, values: ConstantFolding.gather(try t.floats(), shape: t.shape, indices: axes)))))
+            }
         case "ConstantOfShape", "Slice", "Transpose", "Cast":
             define(c, .constant(try foldShapeOperator(node.opType, c, int: int, ints: ints, attrs: attrs)))
         default:
@@ -253,6 +281,8 @@ extension Importer {
     /// ONNX Reshape's target (0 copies a dimension unless allowzero, −1 is inferred) for a value whose
     /// first dimension is the batch when it is computed; the result includes that first dimension.
     func resolveReshape(_ full: [Int], target: [Int], allowZero: Bool, _ c: NodeContext) throws -> [Int] {
+        var target = target
+        if full.first == 0, target.first == batchMarker { target[0] = 0 }
         guard target.count <= 64, target.filter({ $0 == -1 }).count <= 1, target.allSatisfy({ $0 >= -1 }) else {
             throw c.error(.shapeMismatch, "reshape target \(target)")
         }

@@ -72,13 +72,14 @@ struct GraphCheck {
     let file: String
     let opset: Int
 
-    /// What the importer lowers (of the default domain). The shape operators at the end only take
-    /// constants: they appear where exporters compute padding or shapes, and are folded.
+    /// What the importer lowers (of the default domain). The shape operators at the end are folded: they
+    /// appear where exporters compute padding or shapes (`x.view(x.size(0), -1)` becomes Shape, Gather,
+    /// Unsqueeze, Concat and Reshape).
     static let operators: Set<String> = [
         "Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu",
         "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "AveragePool", "MaxPool", "ReduceMean", "Gemm", "MatMul",
         "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "Pad", "Softmax", "Identity", "Dropout", "Constant",
-        "ConstantOfShape", "Slice", "Transpose", "Cast",
+        "ConstantOfShape", "Slice", "Transpose", "Cast", "Shape", "Gather",
     ]
 
     func check(_ graph: Onnx_GraphProto) throws {

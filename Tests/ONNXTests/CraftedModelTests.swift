@@ -146,6 +146,32 @@ struct CraftedModelTests {
         #expect(model.output.sampleShape == [192])
     }
 
+    /// `x.view(x.size(0), -1)` as torch exports it with a dynamic batch: Shape, Gather, Unsqueeze, Concat, Reshape.
+    static func viewBySize(scale: Bool) -> Onnx_ModelProto {
+        var nodes = [Self.node("Shape", ["x"], "shape"), Self.node("Gather", ["shape", "zero"], "n"),
+                     Self.node("Unsqueeze", ["n", "axes"], "n1")]
+        if scale { nodes.append(Self.node("Mul", ["n1", "two"], "n2")) }
+        nodes += [Self.node("Concat", [scale ? "n2" : "n1", "minus1"], "target", attributes: [.with { $0.name = "axis"; $0.i = 0; $0.type = .int }]),
+                  Self.node("Reshape", ["x", "target"], name: "view")]
+        let zero: Onnx_TensorProto = .with { t in t.name = "zero"; t.dataType = 7; t.int64Data = [0] }
+        return Self.model(nodes, initializers: [zero, Self.int64s("axes", [0]), Self.int64s("minus1", [-1]), Self.int64s("two", [2])])
+    }
+
+    @Test func viewBySizeOfTheBatchFlattens() throws {
+        let model = try Self.load(Self.viewBySize(scale: false))
+        #expect(model.output.sampleShape == [192])
+        let compiled = try OneDNNBackend(threads: 1).compile(model.graph, batchSize: 2, precision: .fp32)
+        let values = (0..<384).map { Float($0) }
+        #expect(try compiled.run(try Tensor(shape: [2, 3, 8, 8], values: values)).floats() == values)
+    }
+
+    /// Arithmetic on the run-time batch size is refused, not computed from a placeholder.
+    @Test func arithmeticOnTheBatchSizeIsRefused() {
+        let e = Self.error(Self.viewBySize(scale: true))
+        #expect(e?.kind == .shapeMismatch)
+        #expect(e?.node == "view")
+    }
+
     @Test func multipleGraphInputsAreRefused() {
         var proto = Self.model([Self.node("Add", ["x", "z"])])
         proto.graph.input.append(proto.graph.input[0])
