@@ -9,6 +9,8 @@ enum ONNXFixtures {
     static let small = fixtures.appendingPathComponent("onnx")
     /// Generated on demand (--zoo; needs torch and onnxruntime), never committed.
     static let zoo = fixtures.appendingPathComponent("generated/onnx-zoo")
+    /// EfficientNet-Lite0 with real weights (make_efficientnet_lite0.py), never committed.
+    static let lite0 = fixtures.appendingPathComponent("generated/efficientnet-lite0")
 
     static func path(_ name: String) -> String { small.appendingPathComponent(name).path }
 
