@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Serving", targets: ["Serving"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
         .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
@@ -36,6 +37,8 @@ let package = Package(
         // Hummingbird's own dependencies, named for the server's graceful shutdown and its log level.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        // ONNX: the runtime of the committed, generated Sources/ONNX/Generated/onnx.pb.swift (scripts/generate-onnx-proto).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System codec libraries (Debian -dev packages, installed by scripts/bootstrap).
@@ -69,6 +72,11 @@ let package = Package(
             name: "Inference",
             dependencies: ["CDNNLShim", "NumpyFormat", "SeededRandom"]
         ),
+        // ONNX models (protobuf) lowered into Inference's graph IR.
+        .target(
+            name: "ONNX",
+            dependencies: ["Inference", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(
             name: "Imaging",
             dependencies: ["CTurboJPEG", "CSpng", "NumpyFormat"],
@@ -88,7 +96,7 @@ let package = Package(
         ),
         .target(
             name: "Pipeline",
-            dependencies: ["Parquet", "Imaging", "Inference", "ObjectStore", "SeededRandom"]
+            dependencies: ["Parquet", "Imaging", "Inference", "ONNX", "ObjectStore", "SeededRandom"]
         ),
         // `sluice serve`: SageMaker's container contract over HTTP, with dynamic batching.
         .target(
@@ -121,7 +129,7 @@ let package = Package(
         .target(name: "CPeak", path: "bench/Sources/CPeak"),
         .executableTarget(
             name: "sluice-infer-bench",
-            dependencies: ["Inference", "Pipeline", "CPeak"],
+            dependencies: ["Inference", "ONNX", "Pipeline", "CPeak"],
             path: "bench/Sources/sluice-infer-bench"
         ),
         // Test and benchmark helpers: paths, a seeded generator, the moto S3 server.
@@ -133,6 +141,10 @@ let package = Package(
         .testTarget(
             name: "InferenceTests",
             dependencies: ["Inference", "SluiceTestSupport"]
+        ),
+        .testTarget(
+            name: "ONNXTests",
+            dependencies: ["ONNX", "Inference", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
             name: "ImagingTests",

@@ -7,7 +7,7 @@ extension ConvolutionAlgorithm: ExpressibleByArgument {}
 
 /// The model options `run`, `predict` and `bench` share.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "resnet18, resnet34, resnet50, resnet101 or resnet152.")
+    @Option(help: "resnet18, resnet34, resnet50, resnet101, resnet152, or an ONNX file (FILE.onnx: a CNN classifier taking [N, C, H, W] float32).")
     var model = "resnet50"
 
     @Option(help: "A safetensors file holding a torchvision state_dict (default: deterministic seeded weights).")

@@ -35,12 +35,31 @@ static dnnl_format_tag_t to_tag(sldnn_layout l) {
     case SLDNN_ABCD: return dnnl_abcd;
     case SLDNN_ACDB: return dnnl_acdb;
     case SLDNN_ABCDE: return dnnl_abcde;
+    case SLDNN_ABC: return dnnl_abc;
     }
     return dnnl_format_tag_undef;
 }
 
 static dnnl_alg_kind_t eltwise_alg(sldnn_eltwise e) {
-    return e == SLDNN_CLIP ? dnnl_eltwise_clip : dnnl_eltwise_relu;
+    switch (e) {
+    case SLDNN_RELU: return dnnl_eltwise_relu;
+    case SLDNN_CLIP: return dnnl_eltwise_clip;
+    case SLDNN_LOGISTIC: return dnnl_eltwise_logistic;
+    case SLDNN_HARDSWISH: return dnnl_eltwise_hardswish;
+    case SLDNN_SWISH: return dnnl_eltwise_swish;
+    case SLDNN_LINEAR: return dnnl_eltwise_linear;
+    }
+    return dnnl_alg_kind_undef;
+}
+
+static dnnl_alg_kind_t binary_alg(sldnn_binary b) {
+    switch (b) {
+    case SLDNN_BINARY_ADD: return dnnl_binary_add;
+    case SLDNN_BINARY_MUL: return dnnl_binary_mul;
+    case SLDNN_BINARY_SUB: return dnnl_binary_sub;
+    case SLDNN_BINARY_DIV: return dnnl_binary_div;
+    }
+    return dnnl_alg_kind_undef;
 }
 
 static dnnl_alg_kind_t pooling_alg(sldnn_pooling p) {
@@ -273,7 +292,7 @@ dnnl_status_t sldnn_eltwise_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, 
 dnnl_status_t sldnn_binary_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, sldnn_binary kind,
                               const struct sldnn_md_s *src0, const struct sldnn_md_s *src1,
                               const struct sldnn_md_s *dst, const_dnnl_primitive_attr_t attr) {
-    dnnl_alg_kind_t alg = kind == SLDNN_BINARY_MUL ? dnnl_binary_mul : dnnl_binary_add;
+    dnnl_alg_kind_t alg = binary_alg(kind);
 #if DNNL_VERSION_MAJOR >= 3
     return dnnl_binary_primitive_desc_create(pd, engine, alg, MD(src0), MD(src1), MD(dst), attr);
 #else
@@ -313,6 +332,24 @@ dnnl_status_t sldnn_batch_norm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engin
     if (st != dnnl_success) return st;
     return dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
 #endif
+}
+
+dnnl_status_t sldnn_concat_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const struct sldnn_md_s *dst,
+                              int n, int axis, const struct sldnn_md_s *const *srcs, const_dnnl_primitive_attr_t attr) {
+    if (n < 1 || n > 4096) return dnnl_invalid_arguments;
+#if DNNL_VERSION_MAJOR >= 3
+    const_dnnl_memory_desc_t *mds = calloc((size_t)n, sizeof *mds);
+    if (!mds) return dnnl_out_of_memory;
+    for (int i = 0; i < n; i++) mds[i] = srcs[i]->md;
+    dnnl_status_t st = dnnl_concat_primitive_desc_create(pd, engine, MD(dst), n, axis, mds, attr);
+#else
+    dnnl_memory_desc_t *mds = calloc((size_t)n, sizeof *mds);
+    if (!mds) return dnnl_out_of_memory;
+    for (int i = 0; i < n; i++) mds[i] = srcs[i]->md;
+    dnnl_status_t st = dnnl_concat_primitive_desc_create(pd, MD(dst), n, axis, mds, attr, engine);
+#endif
+    free(mds);
+    return st;
 }
 
 dnnl_status_t sldnn_reorder_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const struct sldnn_md_s *src,

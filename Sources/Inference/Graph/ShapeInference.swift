@@ -1,5 +1,6 @@
-enum ShapeInference {
-    static func output(of node: Node, inputs: [[Int]]) throws -> [Int] {
+public enum ShapeInference {
+    /// The per-sample output shape of `node` given its inputs' shapes; throws for inputs or parameters that do not fit.
+    public static func output(of node: Node, inputs: [[Int]]) throws -> [Int] {
         func fail(_ why: String) -> InferenceError {
             InferenceError(.invalidGraph, "node \(node.name) (\(node.operation.kindName)): \(why)")
         }
@@ -18,11 +19,12 @@ enum ShapeInference {
             if let b = conv.bias, b.shape != [w[0]] { throw fail("bias \(b.shape) does not match \(w[0]) filters") }
             guard conv.stride.count == 2, conv.padding.count == 2, conv.dilation.count == 2,
                   conv.stride.allSatisfy({ $0 >= 1 }), conv.dilation.allSatisfy({ $0 >= 1 }),
-                  conv.padding.allSatisfy({ $0 >= 0 })
+                  conv.padding.allSatisfy({ $0 >= 0 }), conv.trailingPadding.count == 2,
+                  conv.trailingPadding.allSatisfy({ $0 >= 0 })
             else { throw fail("bad stride \(conv.stride), padding \(conv.padding) or dilation \(conv.dilation)") }
             var out = [w[0]]
             for axis in 0..<2 {
-                let span = x[axis + 1] + 2 * conv.padding[axis] - conv.dilation[axis] * (w[axis + 2] - 1) - 1
+                let span = x[axis + 1] + conv.padding[axis] + conv.trailingPadding[axis] - conv.dilation[axis] * (w[axis + 2] - 1) - 1
                 guard span >= 0 else { throw fail("kernel larger than the padded input \(x)") }
                 out.append(span / conv.stride[axis] + 1)
             }
@@ -62,6 +64,32 @@ enum ShapeInference {
         case .flatten:
             try expectInputs(1)
             return [inputs[0].reduce(1, *)]
+        case .binary(let binary):
+            try expectInputs(binary.constant == nil ? 2 : 1)
+            let second = binary.constant?.shape ?? inputs[1]
+            guard second.count <= inputs[0].count,
+                  zip(inputs[0].reversed(), second.reversed()).allSatisfy({ $1 == $0 || $1 == 1 })
+            else { throw fail("\(second) does not broadcast to \(inputs[0])") }
+            return inputs[0]
+        case .concat(let axis):
+            guard let first = inputs.first, axis >= 0, axis < first.count else {
+                throw fail("axis \(axis) outside the inputs' \(inputs.first?.count ?? 0) dimensions")
+            }
+            var out = first
+            out[axis] = 0
+            for shape in inputs {
+                guard shape.count == first.count,
+                      shape.indices.allSatisfy({ $0 == axis || shape[$0] == first[$0] })
+                else { throw fail("\(shape) does not fit \(first) outside axis \(axis)") }
+                out[axis] += shape[axis]
+            }
+            return out
+        case .reshape(let shape):
+            try expectInputs(1)
+            guard shape.allSatisfy({ $0 >= 1 }), shape.reduce(1, *) == inputs[0].reduce(1, *) else {
+                throw fail("cannot reshape \(inputs[0]) to \(shape)")
+            }
+            return shape
         case .linear(let linear):
             try expectInputs(1)
             let w = linear.weight.shape

@@ -1,6 +1,8 @@
 import Inference
+import ONNX
 
-/// A torchvision ResNet compiled by the oneDNN backend, as the pipeline's model.
+/// A torchvision ResNet, or an ONNX model (`model` a path ending in .onnx), compiled by the oneDNN backend, as the
+/// pipeline's model.
 public struct ResNetFactory: ModelFactory {
     public let model: String
     public let weights: String?
@@ -24,9 +26,20 @@ public struct ResNetFactory: ModelFactory {
         CompiledClassifier(try compile(batchSize: batchSize, threads: threads))
     }
 
+    /// The model's graph: imported from an ONNX file, or a ResNet built from --weights or seeded weights.
+    public func graph() throws -> Graph {
+        guard model.lowercased().hasSuffix(".onnx") else { return try ModelZoo.graph(model, weightsPath: weights) }
+        guard weights == nil else {
+            throw InferenceError(.unsupported, "--weights applies to the named ResNets; an ONNX model carries its own weights")
+        }
+        do { return try ONNXModel.load(path: model).graph } catch let error as ONNXError {
+            throw InferenceError(.invalidGraph, error.description)
+        }
+    }
+
     /// The model compiled by the oneDNN backend (threads nil: every core).
     public func compile(batchSize: Int, threads: Int?) throws -> any CompiledModel {
-        let graph = try ModelZoo.graph(model, weightsPath: weights)
+        let graph = try graph()
         let samples = try calibration.map { try NumpyFile.read(path: $0) }
         return try OneDNNBackend(threads: threads, calibration: samples, convolutionAlgorithm: convolutionAlgorithm)
             .compile(graph, batchSize: batchSize, precision: precision)

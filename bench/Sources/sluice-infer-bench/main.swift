@@ -2,7 +2,10 @@
 // from the same run, and as a fraction of the machine's measured arithmetic peak.
 //
 //   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2]
-//                      [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct]
+//                      [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct] [--onnx FILE]
+//
+// --onnx FILE: Sluice runs the ONNX model (imported), and ONNX Runtime the same file; --model then only names
+// the ResNet whose multiply-adds the GFLOP/s figures use.
 //
 // Peers: bench/peers/torch_resnet.py (interpreter: $SLUICE_TORCH_PYTHON, default /usr/bin/python3, e.g.
 // Debian's python3-torchvision) and bench/peers/onnxruntime_resnet.py ($SLUICE_ORT_PYTHON, default python3
@@ -10,6 +13,7 @@
 import CPeak
 import Dispatch
 import Foundation
+import ONNX
 import Inference
 import Pipeline
 
@@ -22,6 +26,7 @@ struct Options {
     var peers = true
     var microBatch: Int?
     var convolution = ConvolutionAlgorithm.fastest
+    var onnx: String?
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -41,6 +46,7 @@ struct Options {
             case "--threads": threads = Int(try value(flag)) ?? 2
             case "--seconds": seconds = Double(try value(flag)) ?? 5
             case "--no-peers": peers = false
+            case "--onnx": onnx = try value(flag)
             case "--micro-batch": microBatch = Int(try value(flag))
             case "--convolution":
                 let name = try value(flag)
@@ -243,7 +249,8 @@ do {
     print(String(format: "peak on %d threads: fp32 %.0f GFLOP/s (vfmadd231ps zmm loop; CPU-normalized %.0f), bf16 %.0f GFLOP/s (vdpbf16ps zmm loop; CPU-normalized %.0f), int8 %.0f GOP/s (vpdpbusd zmm loop; CPU-normalized %.0f)",
                  options.threads, peakFP32.wall, peakFP32.cpu, peakBF16.wall, peakBF16.cpu, peakINT8.wall, peakINT8.cpu))
 
-    let graph = try ResNet.build(variant, weights: SeededWeights(seed: ModelZoo.defaultSeed))
+    let graph = try options.onnx.map { try ONNXModel.load(path: $0).graph }
+        ?? ResNet.build(variant, weights: SeededWeights(seed: ModelZoo.defaultSeed))
     print("Sluice:")
     var results = try runSluice(options, graph: graph)
 
@@ -251,15 +258,17 @@ do {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let peers = root.appendingPathComponent("peers").path
-        let onnx = root.appendingPathComponent("data/\(options.model).onnx").path
+        let onnx = options.onnx ?? root.appendingPathComponent("data/\(options.model).onnx").path
         let environment = ProcessInfo.processInfo.environment
         let torchPython = environment["SLUICE_TORCH_PYTHON"] ?? "/usr/bin/python3"
         let ortPython = environment["SLUICE_ORT_PYTHON"] ?? "python3"
         let batches = options.batches.map(String.init).joined(separator: ",")
-        print("PyTorch (\(torchPython)):")
-        results += runPeer(torchPython, script: "\(peers)/torch_resnet.py", ["--model", options.model, "--batches", batches,
+        if options.onnx == nil {
+            print("PyTorch (\(torchPython)):")
+            results += runPeer(torchPython, script: "\(peers)/torch_resnet.py", ["--model", options.model, "--batches", batches,
                                          "--threads", "\(options.threads)", "--seconds", "\(options.seconds)",
                                          "--export-onnx", onnx])
+        }
         print("ONNX Runtime (\(ortPython)):")
         results += runPeer(ortPython, script: "\(peers)/onnxruntime_resnet.py", ["--onnx", onnx, "--batches", batches,
                                        "--threads", "\(options.threads)", "--seconds", "\(options.seconds)"])

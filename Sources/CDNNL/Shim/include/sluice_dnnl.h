@@ -36,11 +36,16 @@ typedef enum {
     SLDNN_ABCD = 3,   // 4-D (nchw, oihw)
     SLDNN_ACDB = 4,   // 4-D channels-last (nhwc)
     SLDNN_ABCDE = 5,  // 5-D (goihw: grouped convolution weights)
+    SLDNN_ABC = 6,    // 3-D row-major
 } sldnn_layout;
 
 typedef enum {
     SLDNN_RELU = 0,    // max(x, 0)
     SLDNN_CLIP = 1,    // min(max(x, alpha), beta), e.g. ReLU6
+    SLDNN_LOGISTIC = 2, // 1 / (1 + exp(-x))
+    SLDNN_HARDSWISH = 3, // x * min(max(x + 3, 0), 6) / 6 (alpha = 1/6, beta = 1/2 where the library asks)
+    SLDNN_SWISH = 4,   // x / (1 + exp(-alpha x)): SiLU with alpha = 1
+    SLDNN_LINEAR = 5,  // alpha x + beta
 } sldnn_eltwise;
 
 typedef enum {
@@ -52,6 +57,8 @@ typedef enum {
 typedef enum {
     SLDNN_BINARY_ADD = 0,
     SLDNN_BINARY_MUL = 1,
+    SLDNN_BINARY_SUB = 2,
+    SLDNN_BINARY_DIV = 3,
 } sldnn_binary;
 
 /// One post-op: an eltwise, or a sum that adds the destination's previous content times `scale`.
@@ -122,6 +129,9 @@ dnnl_status_t sldnn_softmax_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, 
 /// equal `src`).
 dnnl_status_t sldnn_batch_norm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const struct sldnn_md_s *src,
                                   const struct sldnn_md_s *dst, float epsilon, const_dnnl_primitive_attr_t attr);
+/// Concatenation of `n` sources along `axis`; `dst` NULL lets the library choose the destination's layout.
+dnnl_status_t sldnn_concat_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const struct sldnn_md_s *dst,
+                              int n, int axis, const struct sldnn_md_s *const *srcs, const_dnnl_primitive_attr_t attr);
 dnnl_status_t sldnn_reorder_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const struct sldnn_md_s *src,
                                const struct sldnn_md_s *dst, const_dnnl_primitive_attr_t attr);
 

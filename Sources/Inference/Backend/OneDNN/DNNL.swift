@@ -13,6 +13,8 @@ enum DNNLArg {
     static let scale: Int32 = 51
     static let shift: Int32 = 52
     static let scratchpad: Int32 = 80
+    /// The first of a concatenation's sources; the i-th is this + i.
+    static let multipleSource: Int32 = 1024
 }
 
 @inline(__always)

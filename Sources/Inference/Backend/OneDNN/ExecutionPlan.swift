@@ -120,6 +120,7 @@ final class PlanBuilder {
         switch rank {
         case 1: SLDNN_A
         case 2: SLDNN_AB
+        case 3: SLDNN_ABC
         case 5: SLDNN_ABCDE
         default: SLDNN_ABCD
         }
@@ -258,14 +259,25 @@ final class PlanBuilder {
     private func postOps(sum: Bool, activation: Activation?, sumScale: Float = 1, outputScale: Float = 1) -> [sldnn_post_op] {
         var ops: [sldnn_post_op] = []
         if sum { ops.append(sldnn_post_op(is_sum: 1, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: sumScale, sum_dtype: -1)) }
-        switch activation {
-        case .relu: ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: 1, sum_dtype: -1))
-        case .clip(let lower, let upper):
-            ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_CLIP, alpha: lower * outputScale, beta: upper * outputScale,
-                                     scale: 1, sum_dtype: -1))
-        case nil: break
-        }
+        if let activation { ops += Self.eltwiseOps(activation, outputScale: outputScale) }
         return ops
+    }
+
+    /// oneDNN's eltwise operations for an activation, applied in order. `outputScale`: int8 clip bounds
+    /// are given in quantized units.
+    static func eltwiseOps(_ activation: Activation, outputScale: Float = 1) -> [sldnn_post_op] {
+        func op(_ kind: sldnn_eltwise, _ alpha: Float, _ beta: Float) -> sldnn_post_op {
+            sldnn_post_op(is_sum: 0, eltwise: kind, alpha: alpha, beta: beta, scale: 1, sum_dtype: -1)
+        }
+        switch activation {
+        case .relu: return [op(SLDNN_RELU, 0, 0)]
+        case .clip(let lower, let upper): return [op(SLDNN_CLIP, lower * outputScale, upper * outputScale)]
+        case .leakyRelu(let alpha): return [op(SLDNN_RELU, alpha, 0)]
+        case .sigmoid: return [op(SLDNN_LOGISTIC, 0, 0)]
+        case .hardSigmoid(let alpha, let beta): return [op(SLDNN_LINEAR, alpha, beta), op(SLDNN_CLIP, 0, 1)]
+        case .hardSwish: return [op(SLDNN_HARDSWISH, 1.0 / 6.0, 0.5)]
+        case .swish: return [op(SLDNN_SWISH, 1, 0)]
+        }
     }
 
     /// int8 attributes and bias for a layer with weight scales `weightScales` (per output channel):
@@ -273,6 +285,9 @@ final class PlanBuilder {
     private func int8Parameters(input: ValueID, output: ValueID?, weightScales: [Float], bias: Tensor?,
                                 sum: (residual: ValueID, used: Bool), activation: Activation?) throws -> (PrimitiveAttr, Tensor?) {
         guard let qIn = quantization?[input] else { throw InferenceError(.invalidGraph, "no int8 scale for \(input)") }
+        if let activation, !activation.isPiecewiseLinearThroughZero {
+            throw InferenceError(.unsupported, "int8: a fused \(activation) is not supported; use fp32 or bf16")
+        }
         let outScale = output.flatMap { quantization?[$0]?.scale } ?? 1
         let scales = weightScales.map { outScale / (qIn.scale * $0) }
         var sumScale: Float = 1
@@ -349,17 +364,30 @@ final class PlanBuilder {
             try requireFloat(node)
             let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
             let desc = views[src].desc
-            let (kind, alpha, beta): (sldnn_eltwise, Float, Float) = switch activation {
-            case .relu: (SLDNN_RELU, 0, 0)
-            case .clip(let lower, let upper): (SLDNN_CLIP, lower, upper)
-            }
+            // The first operation is the primitive, the rest its post-ops (hard sigmoid: linear, then clip).
+            let ops = Self.eltwiseOps(activation)
+            let first = ops[0]
+            let attr = ops.count > 1 ? try PrimitiveAttr(postOps: Array(ops.dropFirst())) : plainAttr
             let pd = try PrimitiveDesc("eltwise \(node.name)") {
-                sldnn_eltwise_pd($0, engine.engine, kind, alpha, beta, desc.handle, desc.handle, plainAttr.handle)
+                sldnn_eltwise_pd($0, engine.engine, first.eltwise, first.alpha, first.beta, desc.handle, desc.handle, attr.handle)
             }
             let out = newView(desc)
             try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.dst, write(out))], layer: node.name,
                        kind: node.operation.kindName, detail: "\(outDims)")
             valueViews[node.output] = out
+        case .binary(let binary):
+            try requireFloat(node)
+            try lowerBinary(binary, node: node, outDims: outDims)
+        case .concat(let axis):
+            try requireFloat(node)
+            try lowerConcat(node, axis: axis + 1, outDims: outDims)
+        case .reshape:
+            let source = node.inputs[0]
+            let sourceDims = dims(of: source)
+            let plain = try MemoryDesc(dims: sourceDims, type: type(of: source), layout: Self.plainLayout(sourceDims.count))
+            let copy = try view(of: source, as: plain)
+            valueViews[node.output] = alias(copy, as: try MemoryDesc(dims: outDims, type: type(of: source),
+                                                                      layout: Self.plainLayout(outDims.count)))
         case .add:
             try requireFloat(node)
             let a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
@@ -386,6 +414,59 @@ final class PlanBuilder {
         }
     }
 
+    private func lowerBinary(_ binary: Binary, node: Node, outDims: [Int]) throws {
+        let a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+        let desc = views[a].desc
+        // The second operand in a plain layout with its own (broadcast) dimensions, aligned to the right.
+        let second: ArgRef
+        let secondDesc: MemoryDesc
+        if let constant = binary.constant {
+            let d = [1] + Array(repeating: 1, count: outDims.count - 1 - constant.shape.count) + constant.shape
+            secondDesc = try MemoryDesc(dims: d, type: .f32, layout: Self.plainLayout(d.count))
+            second = .fixed(try weights.plainTensor(constant, desc: secondDesc))
+        } else {
+            let own = dims(of: node.inputs[1])
+            let d = [batch] + Array(repeating: 1, count: outDims.count - own.count) + Array(own.dropFirst())
+            let plain = try MemoryDesc(dims: own, type: type(of: node.inputs[1]), layout: Self.plainLayout(own.count))
+            let b = try view(of: node.inputs[1], as: plain)
+            secondDesc = try MemoryDesc(dims: d, type: type(of: node.inputs[1]), layout: Self.plainLayout(d.count))
+            second = read(alias(b, as: secondDesc))
+        }
+        let kind: sldnn_binary = switch binary.kind {
+        case .add: SLDNN_BINARY_ADD
+        case .sub: SLDNN_BINARY_SUB
+        case .mul: SLDNN_BINARY_MUL
+        case .div: SLDNN_BINARY_DIV
+        }
+        let pd = try PrimitiveDesc("binary \(binary.kind) \(node.name)") {
+            sldnn_binary_pd($0, engine.engine, kind, desc.handle, secondDesc.handle, desc.handle, plainAttr.handle)
+        }
+        let out = newView(desc)
+        try append(pd, [(DNNLArg.src, read(a)), (DNNLArg.src1, second), (DNNLArg.dst, write(out))],
+                   layer: node.name, kind: binary.kind.rawValue, detail: "\(outDims)")
+        valueViews[node.output] = out
+    }
+
+    /// Concatenation in plain layouts (every source reordered once if it is blocked).
+    private func lowerConcat(_ node: Node, axis: Int, outDims: [Int]) throws {
+        var sources: [Int] = []
+        for input in node.inputs {
+            let d = dims(of: input)
+            sources.append(try view(of: input, as: try MemoryDesc(dims: d, type: act, layout: Self.plainLayout(d.count))))
+        }
+        let dstDesc = try MemoryDesc(dims: outDims, type: act, layout: Self.plainLayout(outDims.count))
+        let handles: [sldnn_md?] = sources.map { views[$0].desc.handle }
+        let pd = try PrimitiveDesc("concat \(node.name)") { pd in
+            handles.withUnsafeBufferPointer { sldnn_concat_pd(pd, engine.engine, dstDesc.handle, Int32(handles.count), Int32(axis), $0.baseAddress, plainAttr.handle) }
+        }
+        var args: [(Int32, ArgRef)] = []
+        for (i, source) in sources.enumerated() { args.append((DNNLArg.multipleSource + Int32(i), read(source))) }
+        let out = newView(dstDesc)
+        args.append((DNNLArg.dst, write(out)))
+        try append(pd, args, layer: node.name, kind: "concat", detail: "\(node.inputs.count)→\(outDims)")
+        valueViews[node.output] = out
+    }
+
     private func lowerConvolution(_ conv: Conv2D, node: Node, index: Int, outDims: [Int]) throws {
         let input = node.inputs[0]
         let inDims = dims(of: input)
@@ -408,13 +489,13 @@ final class PlanBuilder {
             attr = try PrimitiveAttr(postOps: postOps(sum: conv.addsResidual, activation: conv.activation))
         }
         let strides = conv.stride.map(Int64.init), dilates = conv.dilation.map { Int64($0 - 1) }
-        let padding = conv.padding.map(Int64.init)
+        let padding = conv.padding.map(Int64.init), paddingEnd = conv.trailingPadding.map(Int64.init)
         let hasBias = bias != nil
 
         func create(src: MemoryDesc, _ algorithm: sldnn_conv_algorithm) throws -> PrimitiveDesc {
             try PrimitiveDesc("convolution \(node.name)") {
                 sldnn_convolution_pd($0, engine.engine, algorithm, src.handle, weightsAny.handle, hasBias ? biasDesc.handle : nil,
-                                     dstAny.handle, strides, dilates, padding, padding, attr.handle)
+                                     dstAny.handle, strides, dilates, padding, paddingEnd, attr.handle)
             }
         }
         // Keep the producer's layout when the convolution accepts it (no reorder between layers); let

@@ -33,6 +33,16 @@ final class WeightCache {
         return target
     }
 
+    /// A float32 tensor handed to oneDNN as it is, seen through `desc` (plain, as many elements).
+    func plainTensor(_ tensor: Tensor, desc: MemoryDesc) throws -> DNNLMemory {
+        let source = try tensor.asFloat32()
+        guard desc.byteSize == source.byteCount else {
+            throw InferenceError(.shapeMismatch, "a parameter of shape \(tensor.shape) does not fill its \(desc.byteSize)-byte layout")
+        }
+        retained.append(source)
+        return try DNNLMemory(desc, engine: engine, pointer: source.storage.bytes)
+    }
+
     /// A float32 vector handed to oneDNN as it is.
     func plainVector(_ tensor: Tensor) throws -> DNNLMemory {
         let source = try tensor.asFloat32()

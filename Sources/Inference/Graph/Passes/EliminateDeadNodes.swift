@@ -17,6 +17,7 @@ public enum GraphOptimizer {
         var graph = graph
         EliminateDeadNodes.apply(&graph)
         try FoldBatchNorm.apply(&graph)
+        FuseSwish.apply(&graph)
         FuseResidualAdd.apply(&graph)
         FuseActivation.apply(&graph)
         _ = try graph.inferShapes()
