@@ -174,6 +174,7 @@ public final class InferenceServer: Sendable {
                         switch payload {
                         case let .encoded(bytes): .encoded(Array(bytes))
                         case let .pixels(bytes, shape): .pixels(Array(bytes), shape: shape)
+                        case let .preprocessed(floats, _): .preprocessed(Array(floats))
                         }
                     })
                 }

@@ -64,11 +64,11 @@ struct PerRequestStrategy {
         let c = job.configuration
         var rows: [Int] = []
         var payloads: [[UInt8]] = []
-        var shape: [Int] = []
+        var kind = BodyKind.encoded
         var bytes = 0
         func flush() throws {
             guard !rows.isEmpty else { return }
-            let (body, type) = try Self.body(payloads, pixelShape: shape)
+            let (body, type) = Self.body(payloads, kind: kind)
             requests.push(Request(planned: planned, displayName: chunk.displayName, rows: rows.map { chunk.firstRow + $0 },
                                   ids: rows.map { chunk.ids[$0] }, body: body, contentType: type))
             rows = []
@@ -83,14 +83,19 @@ struct PerRequestStrategy {
             }
             let payload: [UInt8] = chunk.withPayload(i) { payload in
                 switch payload {
-                case let .encoded(raw): return Array(raw)
-                case let .pixels(raw, pixelShape):
-                    shape = pixelShape
+                case let .encoded(raw):
+                    kind = .encoded
                     return Array(raw)
+                case let .pixels(raw, shape):
+                    kind = .pixels(shape)
+                    return Array(raw)
+                case let .preprocessed(floats, shape):
+                    kind = .preprocessed(shape)
+                    return Array(UnsafeRawBufferPointer(floats))
                 }
             }
             // Base64 in JSON Lines costs 4/3 of the bytes; tensors go as .npy.
-            let cost = shape.isEmpty ? (payload.count + 2) / 3 * 4 + 3 : payload.count
+            let cost = kind == .encoded ? (payload.count + 2) / 3 * 4 + 3 : payload.count
             if c.requestBatching == .singleRecord || (!rows.isEmpty && bytes + cost + 128 > c.maxPayloadBytes) { try flush() }
             rows.append(i)
             payloads.append(payload)
@@ -100,15 +105,26 @@ struct PerRequestStrategy {
         try flush()
     }
 
-    /// A request body: JSON Lines of base64 for encoded images, an `.npy` uint8 [N,H,W,C] for tensors.
-    static func body(_ payloads: [[UInt8]], pixelShape: [Int]) throws -> ([UInt8], String) {
-        if pixelShape.isEmpty {
+    /// What a chunk's records are, which decides the request body.
+    enum BodyKind: Equatable {
+        case encoded
+        case pixels([Int])
+        case preprocessed([Int])
+    }
+
+    /// A request body: JSON Lines of base64 for encoded images, an `.npy` uint8 [N,H,W,C] for pixels, an
+    /// `.npy` float32 [N,C,H,W] for preprocessed tensors.
+    static func body(_ payloads: [[UInt8]], kind: BodyKind) -> ([UInt8], String) {
+        switch kind {
+        case .encoded:
             var body: [UInt8] = []
             for payload in payloads { body += Array(("\"" + Data(payload).base64EncodedString() + "\"\n").utf8) }
             return (body, "application/jsonlines")
+        case let .pixels(shape):
+            return (NumpyArrayHeader.encode(dtype: .uint8, shape: [payloads.count] + shape) + payloads.flatMap { $0 }, "application/x-npy")
+        case let .preprocessed(shape):
+            return (NumpyArrayHeader.encode(dtype: .float32, shape: [payloads.count] + shape) + payloads.flatMap { $0 }, "application/x-npy")
         }
-        let shape = [payloads.count] + pixelShape
-        return (NumpyArrayHeader.encode(dtype: .uint8, shape: shape) + payloads.flatMap { $0 }, "application/x-npy")
     }
 
     /// Sends one request and records its rows: predictions and per-record errors. A request that failed as a
