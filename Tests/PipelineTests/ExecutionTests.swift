@@ -212,3 +212,23 @@ struct ExecutionTests {
         guard case .inference = error else { Issue.record("expected an inference error, got \(String(describing: error))"); return }
     }
 }
+
+extension ExecutionTests {
+    @Test("BatchAssembler: once what is left fits in a batch per copy, batches shrink to the tail size")
+    func assemblerTailBatches() throws {
+        let ready = BoundedQueue<Batch>(name: "ready", capacity: 8)
+        let pool = (0..<8).map { _ in Batch(capacity: 8, inputElements: 1, classCount: 1) }
+        let assembler = BatchAssembler(pool: pool, ready: ready, stats: StageStats(name: "test"), expectedRows: 30, copies: 2, tailBatch: 2)
+        var sizes: [Int] = []
+        for _ in 0..<30 {
+            let (batch, slot) = try #require(assembler.acquire())
+            assembler.finish(batch, slot: slot, Batch.Slot(unit: 0, row: 0, id: "", ok: true))
+            if batch.assigned == batch.limit, let sent = ready.pop() {
+                sizes.append(sent.count)
+                assembler.recycle(sent)
+            }
+        }
+        // 30 rows, batches of 8, 2 copies: full batches while more than 16 rows are left, then batches of 2.
+        #expect(sizes == [8, 8, 2, 2, 2, 2, 2, 2, 2], "\(sizes)")
+    }
+}

@@ -20,7 +20,7 @@ public struct ModelOnlyBenchmark: Sendable {
         var entries: [BenchEntry] = []
         for layout in ModelLayout.candidates(threads: threads) {
             let models = try (0..<layout.copies).map { _ in try factory.makeModel(batchSize: batchSize, threads: layout.threadsEach) }
-            for callSize in Set([tuner.tuningCallSize(layout), batchSize]).sorted() {
+            for callSize in Set([layout.microBatch(atMost: batchSize), batchSize]).sorted() {
                 let rate = try tuner.measure(models, layout: layout, callSize: callSize)
                 log(String(format: "  model only, %@, %d images per call: %.1f images/s", layout.description, callSize, rate))
                 entries.append(BenchEntry(name: "model only, \(layout), batch \(callSize)", kind: BenchEntry.modelOnly,

@@ -14,6 +14,8 @@ final class Batch: @unchecked Sendable {
     let inputs: UnsafeMutableBufferPointer<Float>
     let logits: UnsafeMutableBufferPointer<Float>
     var slots: [Slot]
+    /// Slots this fill may hand out (the capacity, or fewer for the last batches of the input).
+    var limit: Int
     /// Slots handed out / finished for the current fill.
     var assigned = 0
     var finished = 0
@@ -28,6 +30,7 @@ final class Batch: @unchecked Sendable {
         logits = .allocate(capacity: capacity * classCount)
         logits.initialize(repeating: 0)
         slots = Array(repeating: Slot(), count: capacity)
+        limit = capacity
     }
 
     deinit {
@@ -45,7 +48,8 @@ final class Batch: @unchecked Sendable {
 
     var count: Int { assigned }
 
-    func reset() {
+    func reset(limit: Int? = nil) {
+        self.limit = min(capacity, max(1, limit ?? capacity))
         assigned = 0
         finished = 0
         sealed = false
@@ -59,18 +63,35 @@ final class Batch: @unchecked Sendable {
 /// Hands out slots of pooled batches to preprocessing workers and sends each batch on once every slot
 /// is filled (or the input ended). Workers block when every batch is in flight: that is the backpressure
 /// that keeps memory bounded.
+///
+/// Once what is left of the input fits in one batch per model copy, batches shrink to `tailBatch` images:
+/// the copies then finish together, instead of one idling while another works through a last full batch.
 final class BatchAssembler: @unchecked Sendable {
     private let condition = NSCondition()
     private let free: BoundedQueue<Batch>
     private let ready: BoundedQueue<Batch>
     private var current: Batch?
     private let stats: StageStats
+    /// Rows the input declares (only for sizing the last batches: a wrong count costs speed, not rows).
+    private let expectedRows: Int
+    private let copies: Int
+    private let tailBatch: Int
+    private var handedOut = 0
 
-    init(pool: [Batch], ready: BoundedQueue<Batch>, stats: StageStats) {
+    init(pool: [Batch], ready: BoundedQueue<Batch>, stats: StageStats, expectedRows: Int = .max, copies: Int = 1, tailBatch: Int = .max) {
         free = BoundedQueue(name: "free batches", capacity: pool.count)
         for batch in pool { free.push(batch) }
         self.ready = ready
         self.stats = stats
+        self.expectedRows = expectedRows
+        self.copies = max(1, copies)
+        self.tailBatch = max(1, tailBatch)
+    }
+
+    /// The size of the batch that starts now.
+    private func nextLimit(capacity: Int) -> Int {
+        let remaining = expectedRows - handedOut
+        return remaining <= copies * capacity ? min(capacity, tailBatch) : capacity
     }
 
     /// A slot to fill, waiting for a free batch if needed; nil if the job was aborted.
@@ -83,7 +104,7 @@ final class BatchAssembler: @unchecked Sendable {
             condition.lock()
             guard let batch else { return nil }
             if current == nil {
-                batch.reset()
+                batch.reset(limit: nextLimit(capacity: batch.capacity))
                 current = batch
             } else {
                 free.push(batch)  // another worker got one first
@@ -92,7 +113,8 @@ final class BatchAssembler: @unchecked Sendable {
         guard let batch = current else { return nil }
         let slot = batch.assigned
         batch.assigned += 1
-        if batch.assigned == batch.capacity {
+        handedOut += 1
+        if batch.assigned == batch.limit {
             batch.sealed = true
             current = nil
         }

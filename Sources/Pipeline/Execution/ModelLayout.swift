@@ -13,6 +13,10 @@ public struct ModelLayout: Sendable, Codable, Equatable, CustomStringConvertible
         self.threadsEach = threadsEach
     }
 
+    /// Images per call small enough to keep every thread busy and no smaller: the backend splits a call
+    /// into about two images per thread. Layouts are measured at this size; the last batches use it.
+    func microBatch(atMost batchSize: Int) -> Int { min(batchSize, max(4, 2 * threadsEach)) }
+
     public var description: String { "\(copies) cop\(copies == 1 ? "y" : "ies") × \(threadsEach) thread\(threadsEach == 1 ? "" : "s")" }
 
     /// The layouts worth measuring for a budget of `threads`: every way to split them evenly into 1, 2, 4,
@@ -69,13 +73,9 @@ struct ModelLayoutTuner {
         return Result(layout: best.layout, measured: measured, models: best.models)
     }
 
-    /// Images per call while tuning: a micro-batch (the backend splits batches into about two images per
-    /// thread anyway), which keeps the measurement short.
-    func tuningCallSize(_ layout: ModelLayout) -> Int { min(batchSize, max(4, 2 * layout.threadsEach)) }
-
     /// Images per second with every copy inferring at once on its own thread, `callSize` images per call.
     func measure(_ models: [any ClassifierModel], layout: ModelLayout, callSize: Int? = nil) throws -> Double {
-        let count = callSize ?? tuningCallSize(layout)
+        let count = callSize ?? layout.microBatch(atMost: batchSize)
         let elements = models[0].inputElements, classes = models[0].classCount
         let start = DispatchSemaphore(value: 0)
         let counter = TuningCounter()

@@ -29,7 +29,11 @@ struct StreamingStrategy {
         let ready = BoundedQueue<Batch>(name: "preprocess → infer", capacity: memory.batches)
         let done = BoundedQueue<Batch>(name: "infer → postprocess", capacity: memory.batches)
         let pool = (0..<memory.batches).map { _ in Batch(capacity: c.batchSize, inputElements: model.inputElements, classCount: model.classCount) }
-        let assembler = BatchAssembler(pool: pool, ready: ready, stats: preprocess)
+        // With several copies, the last batches are micro-batches (the size the layout was measured at), so
+        // that the copies finish together.
+        let tailBatch = layout.copies > 1 ? layout.microBatch(atMost: c.batchSize) : c.batchSize
+        let assembler = BatchAssembler(pool: pool, ready: ready, stats: preprocess, expectedRows: plan.reduce(0) { $0 + $1.rows },
+                                       copies: layout.copies, tailBatch: tailBatch)
         let abortAll: @Sendable () -> Void = {
             chunks.abort()
             inFlight.abort()
