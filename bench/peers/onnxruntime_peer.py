@@ -39,11 +39,15 @@ def export(weights, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     example = torch.zeros(2, 3, 224, 224)
-    with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)   # the TorchScript exporter: no onnxscript needed
+    # The TorchScript exporter (no onnxscript needed): torch 2.x must be told with dynamo=False, torch 1.x
+    # (Debian's 1.13) has only that one and no such keyword.
+    import inspect
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(model, (example,), str(tmp), input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                          opset_version=OPSET, dynamo=False)
+                          opset_version=OPSET, **legacy)
     os.replace(tmp, path)
 
 
