@@ -17,9 +17,12 @@ enum RequestRecord {
 enum RequestFormat: Sendable, Equatable {
     case image, npy, jsonLines, parquet
 
-    /// The format of a Content-Type (parameters ignored); nil when not supported.
+    /// The format of a Content-Type (parameters ignored); nil when not supported. A missing or empty one
+    /// means an image, as SageMaker sends a record without a content type.
     init?(contentType: String?) {
-        let type = (contentType ?? "application/x-image").split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+        let header = (contentType ?? "").trimmingCharacters(in: .whitespaces)
+        let type = header.isEmpty ? "application/x-image"
+            : header.split(separator: ";", omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespaces).lowercased()
         switch type {
         case "image/jpeg", "image/jpg", "image/png", "application/x-image", "application/octet-stream": self = .image
         case "application/x-npy", "application/npy": self = .npy

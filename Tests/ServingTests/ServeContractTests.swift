@@ -209,7 +209,13 @@ struct ServeContractTests {
         #expect(xml.status == 406)
         let empty = try await running.post([], type: "image/jpeg")
         #expect(empty.status == 400)
-        for answer in [large, corrupt, csv, xml, empty] { #expect(answer.headers["content-type"] == "application/json") }
+        // A Content-Type with parameters and no media type (found by fuzz-serve-request: it trapped).
+        let parametersOnly = try await running.post(try Self.photo(Self.photos[0]), type: ";charset=binary")
+        #expect(parametersOnly.status == 415)
+        // An empty one is a missing one: an image.
+        let untyped = try await running.post(try Self.photo(Self.photos[0]), type: "")
+        #expect(untyped.status == 200)
+        for answer in [large, corrupt, csv, xml, empty, parametersOnly] { #expect(answer.headers["content-type"] == "application/json") }
     }
 
     @Test("many clients at once: each gets its own image's answer, and the batcher joins their images")

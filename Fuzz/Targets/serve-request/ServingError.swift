@@ -1,0 +1,1 @@
+../../../Sources/Serving/ServingError.swift
