@@ -23,20 +23,25 @@ public enum TensorElement: String, Sendable, CaseIterable, CustomStringConvertib
         }
     }
 
+    /// The integer element of a bit width (8, 16, 32 or 64) and signedness.
+    public init?(integerBits bits: Int, signed: Bool) {
+        switch (bits, signed) {
+        case (8, false): self = .uint8
+        case (8, true): self = .int8
+        case (16, false): self = .uint16
+        case (16, true): self = .int16
+        case (32, false): self = .uint32
+        case (32, true): self = .int32
+        case (64, false): self = .uint64
+        case (64, true): self = .int64
+        default: return nil
+        }
+    }
+
     public init?(arrow type: ArrowType) {
         switch type {
         case let .int(bits, signed):
-            switch (bits, signed) {
-            case (8, false): self = .uint8
-            case (8, true): self = .int8
-            case (16, false): self = .uint16
-            case (16, true): self = .int16
-            case (32, false): self = .uint32
-            case (32, true): self = .int32
-            case (64, false): self = .uint64
-            case (64, true): self = .int64
-            default: return nil
-            }
+            self.init(integerBits: bits, signed: signed)
         case .floatingPoint(.single): self = .float32
         case .floatingPoint(.double): self = .float64
         default: return nil

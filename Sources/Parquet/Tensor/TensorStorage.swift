@@ -11,15 +11,10 @@ public enum TensorStorage: String, Sendable, CaseIterable, CustomStringConvertib
         switch leaf.physicalType {
         case .int32:
             if case let .integer(bits, signed)? = leaf.element.logicalType {
-                switch (bits, signed) {
-                case (8, false): self = .uint8
-                case (8, true): self = .int8
-                case (16, false): self = .uint16
-                case (16, true): self = .int16
-                case (32, false): self = .uint32
-                case (32, true): self = .int32
-                default: return nil
-                }
+                // An INT32 column holds integers of 32 bits at most.
+                guard bits <= 32, let element = TensorElement(integerBits: Int(bits), signed: signed),
+                      let storage = TensorStorage(rawValue: element.rawValue) else { return nil }
+                self = storage
                 return
             }
             switch leaf.element.convertedType {
