@@ -112,6 +112,10 @@ struct Eval: ParsableCommand {
             predictionSet = try PredictionSet.load(predictions)
         } else {
             let temporary = output == nil
+            if let output, let names = try? FileManager.default.contentsOfDirectory(atPath: output), names.contains(where: { $0.hasSuffix(".parquet") }) {
+                // `sluice run` would keep those parts (resuming): parts of another model or precision would be scored as this one's.
+                throw ValidationError("--output \(output) already holds predictions: eval runs the model afresh into an empty directory; score an existing run with --predictions \(output)")
+            }
             if temporary {
                 configuration.output = FileManager.default.temporaryDirectory
                     .appendingPathComponent("sluice-eval-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))").path

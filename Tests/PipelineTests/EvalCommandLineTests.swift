@@ -120,7 +120,11 @@ struct EvalCommandLineTests {
     func missingPredictions() throws {
         let root = try TestData.temporaryDirectory("eval-cli")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let (_, fp32, labels) = try Self.prepare(root)
+        let (data, fp32, labels) = try Self.prepare(root)
+        // Running into a directory that holds predictions would score them (runs resume): refused.
+        let reused = try Self.sluice(["eval", "--input", data, "--output", fp32, "--labels", labels, "--model", "resnet18"])
+        #expect(reused.status == 2)
+        #expect(reused.err.contains("already holds predictions"))
         let extra = root + "/extra.csv"
         try (try String(contentsOfFile: labels, encoding: .utf8) + "never-predicted,281\n").write(toFile: extra, atomically: true, encoding: .utf8)
         let failed = try Self.sluice(["eval", "--predictions", fp32, "--labels", extra])

@@ -1,6 +1,7 @@
 import ByteIO
 import Foundation
 import Inference
+import Parquet
 @testable import Pipeline
 import SluiceTestSupport
 import Testing
@@ -103,7 +104,7 @@ struct EvalScoringTests {
         let table = PredictionTable(ids: rows.map(\.0), k: 5, topK: topK, scores: scores, predicted: rows.map { $0.1 != nil }, labels: nil,
                                     logits: logits ? rows.flatMap { $0.1 ?? [Float](repeating: 0, count: classes) } : nil, classCount: classes)
         let sink = try LocalFileSink(path: path)
-        try table.write(to: sink, codec: .none)
+        try table.write(to: sink, codec: .uncompressed)
     }
 
     static func logits(best: [Int], classes: Int = 10) -> [Float] {
@@ -140,7 +141,8 @@ struct EvalScoringTests {
         // i0: ours 1, reference 2 (in our top 5); i1 same; i2: ours 6, reference 7 (in our top 5); extra same.
         #expect(agreement.compared == 4 && agreement.top1Agreeing == 2 && agreement.top5Agreeing == 4)
         #expect(agreement.maxAbsLogitDelta == 1)
-        #expect(agreement.meanAbsLogitDelta == (1 + 1 + 0.5 + 1 + 1) / 40)  // i0: 1→2 and 2→1 swap, class 0 by 0.5; i2: 6↔7
+        let expectedMean: Double = 4.5 / 40
+        #expect(agreement.meanAbsLogitDelta == expectedMean)  // i0: 1→2 and 2→1 swap, class 0 by 0.5; i2: 6↔7
         #expect(report.missingInReference.isEmpty && report.missingHere.isEmpty)
         #expect(!report.complete)
         #expect(report.render().contains("scored 3 images; 1 calibration images excluded"))

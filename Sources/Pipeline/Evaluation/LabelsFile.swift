@@ -27,9 +27,8 @@ public struct LabelsFile: Sendable {
     }
 
     public static func parse(_ text: String, source: String, classes: ClassVocabulary = .imageNet) throws -> LabelsFile {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
-        }
+        // "\r\n" is one Character in Swift: both line ends are separators.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         let firstContent = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         let jsonLines = firstContent?.trimmingCharacters(in: .whitespaces).hasPrefix("{") == true
         var entries: [Entry] = []

@@ -113,6 +113,7 @@ public struct PredictionSet: Sendable {
         best.reserveCapacity(k + 1)
         for index in values.indices {
             let value = values[index]
+            if value.isNaN { continue }
             if best.count == k, let last = best.last, !(value > values[last]) { continue }
             var position = best.count
             while position > 0, value > values[best[position - 1]] { position -= 1 }
