@@ -81,7 +81,10 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let classes = try classNames.map { ClassVocabulary(names: try ClassLabels.load($0)) } ?? .imageNet
-        let labelsFile = try labels.map { try LabelsFile.load(path: $0, classes: classes) }
+        let labelsFile: LabelsFile?
+        do { labelsFile = try labels.map { try LabelsFile.load(path: $0, classes: classes) } } catch let error as EvaluationError {
+            throw PipelineError.configuration("--labels: \(error)")  // a usage error: exit status 2
+        }
         let referenceSet = try reference.map { try PredictionSet.load($0) }
         var configuration = RunConfiguration(inputs: input, output: output ?? "")
         configuration.batchSize = batchSize

@@ -140,7 +140,7 @@ struct EvalCommandLineTests {
         let bad = root + "/bad.csv"
         try "id,label\nx,not a class\n".write(toFile: bad, atomically: true, encoding: .utf8)
         let refused = try Self.sluice(["eval", "--predictions", fp32, "--labels", bad])
-        #expect(refused.status != 0)
+        #expect(refused.status == 2)
         #expect(refused.err.contains("\(bad), line 2: unknown label 'not a class'"))
     }
 

@@ -173,6 +173,19 @@ struct EvalScoringTests {
         }
     }
 
+    @Test("the per-class table never cuts a count (104/107 was shown as 104/10)")
+    func perClassColumns() {
+        var accuracy = AccuracyReport()
+        accuracy.scored = 1107
+        accuracy.perClass = [.init(index: 895, name: "warplane", wordNetID: nil, total: 107, top1Correct: 104, top5Correct: 107),
+                             .init(index: 1, name: "goldfish", wordNetID: nil, total: 1000, top1Correct: 1000, top5Correct: 1000)]
+        var report = EvaluationReport(predictions: "p", labels: "l")
+        report.accuracy = accuracy
+        let text = report.render()
+        #expect(text.contains("895 warplane  104/107    107/107"))
+        #expect(text.contains("1 goldfish    1000/1000  1000/1000"))
+    }
+
     @Test("top indices: largest first, ties to the lower index, NaN never chosen")
     func topIndices() {
         #expect(PredictionSet.topIndices([1, 3, 3, 2, .nan, 0], k: 5) == [1, 2, 3, 0, 5])

@@ -99,12 +99,14 @@ extension EvaluationReport {
             lines.append("top-1 \(percent(accuracy.top1)) (\(accuracy.top1Correct)/\(accuracy.scored))"
                 + (accuracy.top5.map { "   top-5 \(percent($0)) (\(accuracy.top5Correct)/\(accuracy.scored))" } ?? "   top-5 n/a (fewer than 5 classes per image: run with --top-k 5 or --logits)"))
             if !accuracy.perClass.isEmpty {
-                let width = max(5, accuracy.perClass.map { $0.name.count + 6 }.max() ?? 5)
+                let names = accuracy.perClass.map { "\($0.index) \($0.name)" }
+                let top1 = accuracy.perClass.map { "\($0.top1Correct)/\($0.total)" }
+                let width = max(5, names.map(\.count).max() ?? 0), top1Width = max(5, top1.map(\.count).max() ?? 0)
+                func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
                 lines.append("")
-                lines.append("class".padding(toLength: width, withPad: " ", startingAt: 0) + "  top-1   top-5")
-                for count in accuracy.perClass {
-                    let name = "\(count.index) \(count.name)".padding(toLength: width, withPad: " ", startingAt: 0)
-                    lines.append("\(name)  \("\(count.top1Correct)/\(count.total)".padding(toLength: 6, withPad: " ", startingAt: 0))  \(count.top5Correct)/\(count.total)")
+                lines.append(pad("class", width) + "  " + pad("top-1", top1Width) + "  top-5")
+                for (index, count) in accuracy.perClass.enumerated() {
+                    lines.append(pad(names[index], width) + "  " + pad(top1[index], top1Width) + "  \(count.top5Correct)/\(count.total)")
                 }
             }
         } else if calibrationExcluded > 0 {
