@@ -125,12 +125,13 @@ struct Run: ParsableCommand {
         defer { objectStorage.shutdown() }
         perRequest.apply(to: &configuration)
         let preprocessor = try StandardPreprocessor(spec: try preprocessing.spec())
+        let factory = try model.factory(calibratingOn: configuration, preprocessor: preprocessor, storage: objectStorage, command: "run").factory
         let server = strategy == .perRequest
-            ? try perRequest.server(preprocessor: preprocessor, model: model.factory(), labels: configuration.labels ?? ClassLabels.imageNet,
+            ? try perRequest.server(preprocessor: preprocessor, model: factory, labels: configuration.labels ?? ClassLabels.imageNet,
                                     batchSize: batchSize, topK: topK, modelThreads: modelThreads)
             : nil
         defer { server?.loopback?.stop() }
-        let job = Job(configuration: configuration, preprocessor: preprocessor, model: model.factory(), storage: objectStorage,
+        let job = Job(configuration: configuration, preprocessor: preprocessor, model: factory, storage: objectStorage,
                       invocationClient: server?.client)
         let report = try job.run()
         printError(report.render())

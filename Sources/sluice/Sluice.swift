@@ -14,7 +14,7 @@ struct Sluice: ParsableCommand {
         Exit status: 0 when everything asked for was done; 1 when something failed (a file, a record, a \
         request); 2 for a usage or configuration error.
         """,
-        subcommands: [Run.self, Serve.self, Plan.self, Status.self, Bench.self, Inspect.self, Head.self, Gen.self, Ls.self, Cp.self, Preprocess.self, Predict.self]
+        subcommands: [Run.self, Serve.self, Plan.self, Status.self, Bench.self, Inspect.self, Head.self, Gen.self, Ls.self, Cp.self, Preprocess.self, Predict.self, Eval.self]
     )
 
     /// ArgumentParser's own exits, except that usage errors exit 2 (as in most Unix tools), not 64.

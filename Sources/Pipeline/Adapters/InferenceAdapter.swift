@@ -7,17 +7,39 @@ public struct ResNetFactory: ModelFactory {
     public let model: String
     public let weights: String?
     public let precision: Precision
-    /// Calibration input (.npy) for int8.
-    public let calibration: String?
+    /// Where int8's calibration samples come from.
+    public let calibration: CalibrationSource?
+    /// `calibration` once read or collected from the input (`AutoCalibration`): what the backend gets.
+    public let calibrationSamples: Tensor?
     public let convolutionAlgorithm: ConvolutionAlgorithm
 
-    public init(model: String, weights: String?, precision: Precision, calibration: String? = nil,
-                convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
+    public init(model: String, weights: String?, precision: Precision, calibration: CalibrationSource?,
+                calibrationSamples: Tensor? = nil, convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
         self.model = model
         self.weights = weights
         self.precision = precision
         self.calibration = calibration
+        self.calibrationSamples = calibrationSamples
         self.convolutionAlgorithm = convolutionAlgorithm
+    }
+
+    /// Calibration from a .npy file (nil: none).
+    public init(model: String, weights: String?, precision: Precision, calibration path: String? = nil,
+                convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
+        self.init(model: model, weights: weights, precision: precision, calibration: path.map(CalibrationSource.file),
+                  convolutionAlgorithm: convolutionAlgorithm)
+    }
+
+    /// The same model calibrated on `samples` (collected from the input for `--calibration auto`).
+    public func calibrated(with samples: Tensor) -> ResNetFactory {
+        ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, calibrationSamples: samples,
+                      convolutionAlgorithm: convolutionAlgorithm)
+    }
+
+    /// Whether the samples must still be collected from an input dataset.
+    public var needsAutoCalibration: Bool {
+        if case .auto = calibration, precision == .int8, calibrationSamples == nil { return true }
+        return false
     }
 
     public var name: String { "\(model) \(precision.rawValue)" }
@@ -40,9 +62,23 @@ public struct ResNetFactory: ModelFactory {
     /// The model compiled by the oneDNN backend (threads nil: every core).
     public func compile(batchSize: Int, threads: Int?) throws -> any CompiledModel {
         let graph = try graph()
-        let samples = try calibration.map { try NumpyFile.read(path: $0) }
+        let samples = try calibrationTensor()
         return try OneDNNBackend(threads: threads, calibration: samples, convolutionAlgorithm: convolutionAlgorithm)
             .compile(graph, batchSize: batchSize, precision: precision)
+    }
+}
+
+extension ResNetFactory {
+    /// The samples the backend calibrates on (only int8 uses them).
+    func calibrationTensor() throws -> Tensor? {
+        guard precision == .int8 else { return nil }
+        if let calibrationSamples { return calibrationSamples }
+        switch calibration {
+        case nil: return nil
+        case let .file(path)?: return try NumpyFile.read(path: path)
+        case let .auto(count)?:
+            throw InferenceError(.unsupported, "--calibration auto:\(count) takes the first images of an input dataset, and this command has none: give --calibration FILE.npy (a float32 [N, 3, H, W] batch of preprocessed inputs)")
+        }
     }
 }
 
