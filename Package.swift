@@ -184,7 +184,7 @@ if Context.environment["SLUICE_FUZZ"] == "1" {
     let sanitizers = ["-sanitize=fuzzer,address"]
     for target in package.targets {
         switch target.name {
-        case "Parquet", "Imaging", "Inference", "ObjectStore":
+        case "Parquet", "Imaging", "Inference", "ObjectStore", "ONNX":
             target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
         case "CSluiceKernels", "CDNNLShim":
             target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])]
@@ -202,6 +202,7 @@ if Context.environment["SLUICE_FUZZ"] == "1" {
         ("npy", ["Imaging", "Inference"]),
         ("image", ["Imaging"]),
         ("s3-xml", []),
+        ("onnx-model", ["ONNX", "Inference"]),
     ]
     package.targets.append(.target(name: "CFuzzerDriver", path: "Fuzz/Support/CFuzzerDriver"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "Parquet"], path: "Fuzz/Support/FuzzSupport",
