@@ -240,3 +240,25 @@ struct EmptyHugeConstantTests {
         #expect(e?.message.contains("makes [8192, 4096], too large to fold") == true)
     }
 }
+
+/// Activations that grow without bound: a Concat of a value with itself doubles its channels, and 61 of them
+/// overflowed shape inference's sum (a trap). Each imported value is bounded, so the node that crosses the
+/// bound is named.
+struct GrowingActivationTests {
+    @Test func concatenationsThatDoubleTheChannelsStopAtTheBound() throws {
+        var proto = try ONNXFixtures.tinyProto()
+        var previous = proto.graph.input[0].name
+        for i in 1...62 {
+            proto.graph.node.append(.with {
+                $0.name = "/cat_\(i)"; $0.opType = "Concat"; $0.input = [previous, previous]; $0.output = ["cat_\(i)"]
+                $0.attribute = [.with { $0.name = "axis"; $0.type = .int; $0.i = 1 }]
+            })
+            previous = "cat_\(i)"
+        }
+        let e = MalformedModelTests.error { _ = try MalformedModelTests.load(proto) }
+        // [3, 32, 32] doubled 20 times: 3 · 2^20 · 1024 elements, the first over 2^31.
+        #expect(e?.kind == .shapeMismatch)
+        #expect(e?.node == "/cat_20")
+        #expect(e?.message.contains("output [N] + [3145728, 32, 32] is larger than 2147483648 elements per sample") == true)
+    }
+}
