@@ -76,18 +76,18 @@ public struct PreprocessSidecar: Sendable, Equatable {
             func fail(_ reason: String) -> PreprocessSidecarError { PreprocessSidecarError(file: file, key: key, reason) }
             switch key {
             case "resize":
-                guard let size = try size(value, fail) else { sidecar.resize = PreprocessSpec.Resize.none; continue }
+                guard let size = try sizeValue(value, fail) else { sidecar.resize = PreprocessSpec.Resize.none; continue }
                 if case .number = value { sidecar.resize = .shorterSide(size.width) }
                 else if case let .string(text) = value, !text.lowercased().contains("x") { sidecar.resize = .shorterSide(size.width) }
                 else { sidecar.resize = .exact(size) }
             case "max_size":
-                sidecar.maxSize = try side(value, fail)
+                sidecar.maxSize = try sideValue(value, fail)
             case "crop":
-                sidecar.crop = .some(try size(value, fail))
+                sidecar.crop = .some(try sizeValue(value, fail))
             case "mean":
-                sidecar.mean = try channels(value, fail)
+                sidecar.mean = try channelValues(value, fail)
             case "std":
-                let std = try channels(value, fail)
+                let std = try channelValues(value, fail)
                 guard std[0] != 0, std[1] != 0, std[2] != 0 else { throw fail("must be non-zero, got \(Self.list(std))") }
                 sidecar.std = std
             case "divisor":
@@ -135,7 +135,7 @@ public struct PreprocessSidecar: Sendable, Equatable {
         return names
     }
 
-    private static func side(_ value: JSONValue, _ fail: (String) -> PreprocessSidecarError) throws -> Int {
+    private static func sideValue(_ value: JSONValue, _ fail: (String) -> PreprocessSidecarError) throws -> Int {
         guard case let .number(n) = value, n == n.rounded(), n >= 1, n <= Double(PreprocessSpec.maxSide) else {
             throw fail("must be a whole number of pixels in 1...\(PreprocessSpec.maxSide), got \(value)")
         }
@@ -143,14 +143,14 @@ public struct PreprocessSidecar: Sendable, Equatable {
     }
 
     /// N, "N", "HxW", [H, W], "none" or null (nil).
-    private static func size(_ value: JSONValue, _ fail: (String) -> PreprocessSidecarError) throws -> PreprocessSpec.Size? {
+    private static func sizeValue(_ value: JSONValue, _ fail: (String) -> PreprocessSidecarError) throws -> PreprocessSpec.Size? {
         switch value {
         case .null:
             return nil
         case .number:
-            return .square(try side(value, fail))
+            return .square(try sideValue(value, fail))
         case let .array(items) where items.count == 2:
-            return PreprocessSpec.Size(width: try side(items[1], fail), height: try side(items[0], fail))
+            return PreprocessSpec.Size(width: try sideValue(items[1], fail), height: try sideValue(items[0], fail))
         case let .string(text):
             let parsed: PreprocessSpec.Size?
             do { parsed = try PreprocessSpec.parseCrop(text) } catch {
@@ -165,7 +165,7 @@ public struct PreprocessSidecar: Sendable, Equatable {
         }
     }
 
-    private static func channels(_ value: JSONValue, _ fail: (String) -> PreprocessSidecarError) throws -> SIMD3<Float> {
+    private static func channelValues(_ value: JSONValue, _ fail: (String) -> PreprocessSidecarError) throws -> SIMD3<Float> {
         guard case let .array(items) = value, items.count == 3 else {
             throw fail("must be three numbers [R, G, B], got \(value)")
         }
