@@ -186,7 +186,7 @@ struct MalformedModelTests {
     }
 }
 
-/// Found by the onnx-model fuzz target (Fuzz/Targets/onnx-model) and by reading what it exercises: constants
+/// Found by reading the code the onnx-model fuzz target (Fuzz/Targets/onnx-model) exercises: constants
 /// that hold no data but have huge dimensions. An empty tensor is 0 bytes whatever its other dimensions, so the
 /// file does not bound them; folding then multiplied them (an overflow trap) or built index lists from them.
 struct EmptyHugeConstantTests {
