@@ -454,7 +454,7 @@ final class PlanBuilder {
         // (RegNet's squeeze-and-excitation Mul ran the reference kernel there): channels-last costs one reorder.
         if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
             let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
-            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref") {
+            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
                 a = try view(of: node.inputs[0], as: nhwc)
                 (desc, pd) = (nhwc, better)
             }
@@ -529,7 +529,9 @@ final class PlanBuilder {
         var found: PrimitiveDesc?
         for algorithm in algorithms {
             for src in [producerSrc, anySrc].compactMap({ $0 }) where found.map(Self.kernelRank) ?? -1 < 2 {
-                guard let candidate = try? create(src: src, algorithm) else { continue }
+                // Some descriptors oneDNN accepts fail when their kernel is generated (bf16 grouped convolutions
+                // of 4 channels per group): a candidate counts once its primitive is made (then cached).
+                guard let candidate = try? create(src: src, algorithm), (try? Primitive(candidate)) != nil else { continue }
                 if Self.kernelRank(candidate) > found.map(Self.kernelRank) ?? -1 { found = candidate }
             }
         }
@@ -602,7 +604,7 @@ final class PlanBuilder {
         // excitation pools ran the reference kernel there); channels-last costs one reorder.
         if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
             let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
-            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref") {
+            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
                 src = try view(of: node.inputs[0], as: nhwc)
                 pd = better
             }
