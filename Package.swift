@@ -184,7 +184,7 @@ if Context.environment["SLUICE_FUZZ"] == "1" {
     let sanitizers = ["-sanitize=fuzzer,address"]
     for target in package.targets {
         switch target.name {
-        case "Parquet", "Imaging", "Inference", "ObjectStore", "NumpyFormat", "ByteIO":
+        case "Parquet", "Imaging", "Inference", "ObjectStore", "NumpyFormat", "ByteIO", "ONNX":
             target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
         case "CSluiceKernels", "CDNNLShim":
             target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])]
@@ -203,6 +203,7 @@ if Context.environment["SLUICE_FUZZ"] == "1" {
         ("image", ["Imaging"]),
         ("s3-xml", []),
         ("serve-request", ["NumpyFormat"]),
+        ("onnx-model", ["ONNX", "Inference"]),
     ]
     package.targets.append(.target(name: "CFuzzerDriver", path: "Fuzz/Support/CFuzzerDriver"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzerDriver", "Parquet"], path: "Fuzz/Support/FuzzSupport",

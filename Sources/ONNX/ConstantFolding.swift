@@ -16,6 +16,18 @@ enum ConstantFolding {
         return n
     }
 
+    /// Elements the shape would hold with its zero dimensions counted as one, if within `limit`. An empty
+    /// constant holds no data that bounds its other dimensions (dims [0, 2^40, 2^40] is 0 bytes), yet folding
+    /// builds index lists and strides from every dimension: such a constant must be small this way too.
+    static func nominalCount(_ shape: [Int]) -> Int? {
+        count(shape.map { max($0, 1) })
+    }
+
+    /// Whether a constant of `shape` holding `elements` values can go through folding.
+    static func foldable(_ shape: [Int], elements: Int) -> Bool {
+        elements > 0 || nominalCount(shape) != nil
+    }
+
     static func strides(_ shape: [Int]) -> [Int] {
         var result = [Int](repeating: 1, count: shape.count)
         var s = 1

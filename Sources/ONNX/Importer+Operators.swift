@@ -187,6 +187,9 @@ extension Importer {
             var axes = data.shape.map { Array(0..<$0) }
             axes[axis] = picked
             let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+            guard let count = ConstantFolding.count(shape), ConstantFolding.foldable(shape, elements: count) else {
+                throw c.error(.shapeMismatch, "gathering \(indices.shape) indices from \(data.shape) makes \(shape), too large to fold")
+            }
             switch data {
             case .ints(let s, let v): define(c, .constant(.ints(shape: shape, values: ConstantFolding.gather(v, shape: s, indices: axes))))
             case .floats(let t):
@@ -313,7 +316,9 @@ extension Importer {
     /// `value` with ONNX shape `full` (the batch first; its value is ignored for activations).
     mutating func reshapeNode(_ value: Value, to full: [Int], _ c: NodeContext) throws {
         if case .constant(let k) = value {
-            guard ConstantFolding.count(full) == k.elementCount else { throw c.error(.shapeMismatch, "cannot reshape \(k.shape) to \(full)") }
+            guard ConstantFolding.count(full) == k.elementCount, ConstantFolding.foldable(full, elements: k.elementCount) else {
+                throw c.error(.shapeMismatch, "cannot reshape \(k.shape) to \(full)")
+            }
             define(c, .constant(try k.reshaped(full)))
             return
         }

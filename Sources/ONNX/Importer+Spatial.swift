@@ -133,7 +133,9 @@ extension Importer {
         switch op {
         case "ConstantOfShape":
             let shape = try constantInput(0, c, what: "shape").integers()
-            guard let count = ConstantFolding.count(shape) else { throw c.error(.shapeMismatch, "shape \(shape) is too large") }
+            guard let count = ConstantFolding.count(shape), ConstantFolding.foldable(shape, elements: count) else {
+                throw c.error(.shapeMismatch, "shape \(shape) is too large")
+            }
             let fill = try attrs["value"].map { try reader.constant($0.t, node: c.node.name) } ?? .floats(try Tensor(shape: [1], values: [0]))
             guard fill.elementCount == 1 else { throw c.error(.shapeMismatch, "value must have one element") }
             if case .ints(_, let v) = fill { return .ints(shape: shape, values: Array(repeating: v[0], count: count)) }

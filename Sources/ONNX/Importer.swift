@@ -137,16 +137,30 @@ struct Importer {
         }
     }
 
+    /// The most elements one sample's activation may hold (a 64×224×224 layer holds 3.2 M). Growth is possible
+    /// (padding adds up to 2^17 per layer, a Concat of a value with itself doubles it), and shape inference
+    /// multiplies and adds extents unchecked: bounding every value keeps the next node's arithmetic in range.
+    static let maximumActivationElements = 1 << 31
+
     /// Appends an IR node and returns its value with its per-sample shape.
     mutating func add(_ operation: Operation, _ inputs: [ValueID], _ context: NodeContext) throws -> Value {
         let id = graph.add(operation, inputs, name: context.name)
+        let shape: [Int]
         do {
-            let shape = try ShapeInference.output(of: graph.nodes[graph.nodes.count - 1], inputs: inputs.map { shapes[$0] ?? [] })
-            shapes[id] = shape
-            return .activation(id, shape)
+            shape = try ShapeInference.output(of: graph.nodes[graph.nodes.count - 1], inputs: inputs.map { shapes[$0] ?? [] })
         } catch {
             throw context.error(.shapeMismatch, "\(error)")
         }
+        var elements = 1
+        for extent in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: extent)
+            guard extent >= 0, !overflow, product <= Self.maximumActivationElements else {
+                throw context.error(.shapeMismatch, "output [N] + \(shape) is larger than \(Self.maximumActivationElements) elements per sample")
+            }
+            elements = product
+        }
+        shapes[id] = shape
+        return .activation(id, shape)
     }
 
     mutating func define(_ context: NodeContext, _ value: Value) {

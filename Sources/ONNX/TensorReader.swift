@@ -31,6 +31,9 @@ struct TensorReader {
         }
         let (byteCount, overflow) = count.multipliedReportingOverflow(by: elementSize)
         guard !overflow else { throw fail(.malformed, "dims \(proto.dims) overflow") }
+        guard ConstantFolding.foldable(shape, elements: count) else {
+            throw fail(.malformed, "an empty tensor with dims \(proto.dims): other dimensions than the empty one must stay within \(ConstantFolding.limit) elements")
+        }
 
         let raw: Data?
         if proto.dataLocation == .external {

@@ -49,7 +49,7 @@ struct Bench: ParsableCommand {
 
     /// Bad options fail here, before any data is generated.
     func validate() throws {
-        _ = try preprocessing.spec()
+        _ = try preprocessing.resolved(model: model.model)
         _ = try tensorInput.options()
         _ = try strategyList()
     }

@@ -98,7 +98,9 @@ struct Eval: ParsableCommand {
         configuration.modelThreads = modelThreads
         configuration.modelReplicas = modelReplicas
         configuration.progress = !noProgress
-        let preprocessor = try StandardPreprocessor(spec: try preprocessing.spec())
+        let (spec, source) = try preprocessing.resolved(model: model.model)
+        if !noProgress { printError("sluice eval: preprocessing from \(source): \(spec.summary)") }
+        let preprocessor = try StandardPreprocessor(spec: spec)
         let storage = ObjectStorage()
         defer { storage.shutdown() }
 

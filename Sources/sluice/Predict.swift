@@ -44,12 +44,19 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let factory = options.factory()
-        let spec = try preprocessing.spec()
+        let (spec, source) = try preprocessing.resolved(model: options.model)
+        if verbose || source != PreprocessOptions.defaultSource {
+            FileHandle.standardError.write(Data("sluice predict: preprocessing from \(source): \(spec.summary)\n".utf8))
+        }
         let compiled = try factory.compile(batchSize: batchSize, threads: threads)
         if verbose {
             var report = "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(factory.name), batch \(batchSize)\n"
             for record in compiled.dispatchReport { report += "  \(record)\n" }
             FileHandle.standardError.write(Data(report.utf8))
+        }
+        if inputs.contains(where: { !$0.lowercased().hasSuffix(".npy") }) {
+            let size = spec.crop ?? .square(224)
+            try InputContract.check(model: compiled.inputShape, preprocessing: [3, size.height, size.width])
         }
         let names = try labels.map(ClassLabels.load)
         let predictor = Predictor(model: compiled, topK: topK)

@@ -124,7 +124,9 @@ struct Run: ParsableCommand {
         let objectStorage = try storage.makeStorage()
         defer { objectStorage.shutdown() }
         perRequest.apply(to: &configuration)
-        let preprocessor = try StandardPreprocessor(spec: try preprocessing.spec())
+        let (spec, source) = try preprocessing.resolved(model: model.model)
+        printError("sluice run: preprocessing from \(source): \(spec.summary)")
+        let preprocessor = try StandardPreprocessor(spec: spec)
         let factory = try model.factory(calibratingOn: configuration, preprocessor: preprocessor, storage: objectStorage, command: "run").factory
         let server = strategy == .perRequest
             ? try perRequest.server(preprocessor: preprocessor, model: factory, labels: configuration.labels ?? ClassLabels.imageNet,

@@ -84,7 +84,7 @@ struct Serve: ParsableCommand {
         try settings.apply(environment: ProcessInfo.processInfo.environment)
 
         var factory = model.factory()
-        var spec = try preprocessing.spec()
+        var spec = try preprocessing.resolved(model: model.model).spec
         var names = try labels.map(ClassLabels.load) ?? ClassLabels.imageNet
         if let directory = try ModelDirectory.load(modelDir) {
             guard let precision = Precision(rawValue: directory.precision ?? "fp32") else {

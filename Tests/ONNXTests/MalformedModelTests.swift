@@ -185,3 +185,80 @@ struct MalformedModelTests {
         return proto
     }
 }
+
+/// Found by reading the code the onnx-model fuzz target (Fuzz/Targets/onnx-model) exercises: constants
+/// that hold no data but have huge dimensions. An empty tensor is 0 bytes whatever its other dimensions, so the
+/// file does not bound them; folding then multiplied them (an overflow trap) or built index lists from them.
+struct EmptyHugeConstantTests {
+    /// The tiny model plus `extra` nodes after its last one (lowered, though nothing reads them).
+    static func withNodes(_ extra: [Onnx_NodeProto], initializers: [Onnx_TensorProto] = []) throws -> Onnx_ModelProto {
+        var proto = try ONNXFixtures.tinyProto()
+        proto.graph.node += extra
+        proto.graph.initializer += initializers
+        return proto
+    }
+
+    static let huge: [Int64] = [0, 1 << 40, 1 << 40]
+
+    @Test func emptyInitializerWithHugeDimensionsIsMalformed() throws {
+        let empty = Onnx_TensorProto.with { $0.name = "empty"; $0.dataType = 1; $0.dims = Self.huge }
+        let flatten = Onnx_NodeProto.with {
+            $0.name = "/flatten_empty"; $0.opType = "Flatten"; $0.input = ["empty"]; $0.output = ["flat"]
+            $0.attribute = [.with { $0.name = "axis"; $0.type = .int; $0.i = 1 }]
+        }
+        let e = MalformedModelTests.error { _ = try MalformedModelTests.load(try Self.withNodes([flatten], initializers: [empty])) }
+        #expect(e?.kind == .malformed)
+        #expect(e?.node == "/flatten_empty")
+        #expect(e?.message.contains("tensor 'empty': an empty tensor with dims [0, 1099511627776, 1099511627776]") == true)
+    }
+
+    @Test func constantOfShapeWithAnEmptyHugeShapeIsRefused() throws {
+        let shape = Onnx_NodeProto.with {
+            $0.name = "/shape_const"; $0.opType = "Constant"; $0.output = ["shape"]
+            $0.attribute = [.with { $0.name = "value_ints"; $0.type = .ints; $0.ints = Self.huge }]
+        }
+        let fill = Onnx_NodeProto.with { $0.name = "/fill"; $0.opType = "ConstantOfShape"; $0.input = ["shape"]; $0.output = ["filled"] }
+        let flatten = Onnx_NodeProto.with {
+            $0.name = "/flatten_filled"; $0.opType = "Flatten"; $0.input = ["filled"]; $0.output = ["flat"]
+            $0.attribute = [.with { $0.name = "axis"; $0.type = .int; $0.i = 1 }]
+        }
+        let e = MalformedModelTests.error { _ = try MalformedModelTests.load(try Self.withNodes([shape, fill, flatten])) }
+        #expect(e?.kind == .shapeMismatch)
+        #expect(e?.node == "/fill")
+        #expect(e?.op == "ConstantOfShape")
+        #expect(e?.message.contains("shape [0, 1099511627776, 1099511627776] is too large") == true)
+    }
+
+    /// Gather whose result would hold far more elements than folding allows.
+    @Test func gatherThatMakesAHugeConstantIsRefused() throws {
+        let data = Onnx_TensorProto.with { $0.name = "table"; $0.dataType = 7; $0.dims = [2, 4096]; $0.int64Data = Array(repeating: 1, count: 8192) }
+        let indices = Onnx_TensorProto.with { $0.name = "picks"; $0.dataType = 7; $0.dims = [8192]; $0.int64Data = Array(repeating: 0, count: 8192) }
+        let gather = Onnx_NodeProto.with { $0.name = "/gather_big"; $0.opType = "Gather"; $0.input = ["table", "picks"]; $0.output = ["picked"] }
+        let e = MalformedModelTests.error { _ = try MalformedModelTests.load(try Self.withNodes([gather], initializers: [data, indices])) }
+        #expect(e?.kind == .shapeMismatch)
+        #expect(e?.node == "/gather_big")
+        #expect(e?.message.contains("makes [8192, 4096], too large to fold") == true)
+    }
+}
+
+/// Activations that grow without bound: a Concat of a value with itself doubles its channels, and 61 of them
+/// overflowed shape inference's sum (a trap). Each imported value is bounded, so the node that crosses the
+/// bound is named.
+struct GrowingActivationTests {
+    @Test func concatenationsThatDoubleTheChannelsStopAtTheBound() throws {
+        var proto = try ONNXFixtures.tinyProto()
+        var previous = proto.graph.input[0].name
+        for i in 1...62 {
+            proto.graph.node.append(.with {
+                $0.name = "/cat_\(i)"; $0.opType = "Concat"; $0.input = [previous, previous]; $0.output = ["cat_\(i)"]
+                $0.attribute = [.with { $0.name = "axis"; $0.type = .int; $0.i = 1 }]
+            })
+            previous = "cat_\(i)"
+        }
+        let e = MalformedModelTests.error { _ = try MalformedModelTests.load(proto) }
+        // [3, 32, 32] doubled 20 times: 3 · 2^20 · 1024 elements, the first over 2^31.
+        #expect(e?.kind == .shapeMismatch)
+        #expect(e?.node == "/cat_20")
+        #expect(e?.message.contains("output [N] + [3145728, 32, 32] is larger than 2147483648 elements per sample") == true)
+    }
+}

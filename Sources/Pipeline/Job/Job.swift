@@ -67,7 +67,10 @@ public final class Job: @unchecked Sendable {
             }
         }
 
-        if !plan.isEmpty && c.strategy != .perRequest { try chooseModelLayout() }
+        if !plan.isEmpty && c.strategy != .perRequest {
+            try chooseModelLayout()
+            try checkInputContract()
+        }
 
         let progress = c.progress ? ProgressPrinter { [tracker] in tracker.progress } : nil
         progress?.start(label: c.strategy.rawValue)
@@ -197,6 +200,13 @@ public final class Job: @unchecked Sendable {
             layoutMeasurements = Dictionary(result.measured.map { ($0.layout.description, $0.imagesPerSecond) }, uniquingKeysWith: max)
             failureLock.withLock { prebuiltModels = Dictionary(uniqueKeysWithValues: result.models.enumerated().map { ($0.offset, $0.element) }) }
         }
+    }
+
+    /// The first model copy (kept for the strategy) against the preprocessing, before any record is read.
+    private func checkInputContract() throws {
+        let first = try model(copy: 0)
+        failureLock.withLock { prebuiltModels[0] = first }
+        try InputContract.check(model: first.inputShape, preprocessing: preprocessor.outputShape)
     }
 
     /// Model copy `index` of the layout: the one tuning built, else a new one.

@@ -3,9 +3,13 @@
 //
 //   sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2]
 //                      [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct] [--onnx FILE]
+//                      [--streams both|1|N] [--json] [--dispatch] [--no-peak]
 //
 // --onnx FILE: Sluice runs the ONNX model (imported), and ONNX Runtime the same file; --model then only names
-// the ResNet whose multiply-adds the GFLOP/s figures use.
+// the ResNet whose multiply-adds the GFLOP/s figures use. A precision the model cannot be compiled for (e.g. int8
+// of an operator the quantiser refuses) is reported as unsupported, with the error, and the others still run.
+// --json: one JSON object per Sluice measurement on stdout (`json: ` prefix; scripts/bench-onnx reads them).
+// --dispatch: the implementation oneDNN chose for each primitive (a `ref` one is a slow reference kernel).
 //
 // Peers: bench/peers/torch_resnet.py (interpreter: $SLUICE_TORCH_PYTHON, default /usr/bin/python3, e.g.
 // Debian's python3-torchvision) and bench/peers/onnxruntime_resnet.py ($SLUICE_ORT_PYTHON, default python3
@@ -27,6 +31,11 @@ struct Options {
     var microBatch: Int?
     var convolution = ConvolutionAlgorithm.fastest
     var onnx: String?
+    /// Stream counts to measure: [1, threads] by default (the better one is reported).
+    var streams: [Int]?
+    var json = false
+    var dispatch = false
+    var peak = true
 
     init(_ arguments: [String]) throws {
         var rest = arguments[...]
@@ -47,13 +56,24 @@ struct Options {
             case "--seconds": seconds = Double(try value(flag)) ?? 5
             case "--no-peers": peers = false
             case "--onnx": onnx = try value(flag)
+            case "--json": json = true
+            case "--dispatch": dispatch = true
+            case "--no-peak": peak = false
+            case "--streams":
+                let text = try value(flag)
+                if text != "both" {
+                    streams = try text.split(separator: ",").map {
+                        guard let n = Int($0), n > 0 else { throw BenchError("--streams takes both or positive counts, not \(text)") }
+                        return n
+                    }
+                }
             case "--micro-batch": microBatch = Int(try value(flag))
             case "--convolution":
                 let name = try value(flag)
                 guard let algorithm = ConvolutionAlgorithm(rawValue: name) else { throw BenchError("unknown convolution algorithm \(name)") }
                 convolution = algorithm
             case "-h", "--help":
-                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct]")
+                print("sluice-infer-bench [--model resnet50] [--batches 1,16,64] [--precisions fp32,bf16,int8] [--threads 2] [--seconds 5] [--no-peers] [--micro-batch N] [--convolution fastest|direct] [--onnx FILE] [--streams both|N,...] [--json] [--dispatch] [--no-peak]")
                 exit(0)
             default: throw BenchError("unknown argument \(flag)")
             }
@@ -127,13 +147,18 @@ struct Result {
 /// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
 /// threads, running batches back to back for about `seconds` (at least 3 batches each).
 func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double,
-             microBatch: Int?, convolution: ConvolutionAlgorithm) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
+             microBatch: Int?, convolution: ConvolutionAlgorithm, dispatch: Bool = false) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
     // int8 scales come from 8 seeded inputs (not the timed one).
-    let calibration = precision == .int8 ? try calibrationBatch() : nil
+    let calibration = precision == .int8 ? try calibrationBatch(shape: graph.inputShape) : nil
     let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration, microBatch: microBatch,
                                 convolutionAlgorithm: convolution)
     let models = try (0..<streams).map { _ in try backend.compile(graph, batchSize: batch, precision: precision) }
-    let sample = try SeededWeights.input(seed: 7).floats()
+    if dispatch, let first = models.first {
+        print("  dispatch (\(precision.rawValue), batch \(batch)):")
+        for record in first.dispatchReport { print("    \(record)") }
+    }
+    let sample = try seededInput(seed: 7, shape: graph.inputShape).floats()
+    let outputCount = models.first.map { $0.outputShape.reduce(1, *) } ?? 1000
     var values = [Float](repeating: 0, count: batch * sample.count)
     for n in 0..<batch { values.replaceSubrange((n * sample.count)..<((n + 1) * sample.count), with: sample) }
     let input = values
@@ -146,7 +171,7 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
     let group = DispatchGroup()
     // Warm every model (first-run costs) before the clock starts.
     for model in models {
-        var output = [Float](repeating: 0, count: batch * 1000)
+        var output = [Float](repeating: 0, count: batch * outputCount)
         try input.withUnsafeBufferPointer { i in
             try output.withUnsafeMutableBufferPointer { o in try model.run(input: i, count: batch, output: o) }
         }
@@ -155,7 +180,7 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
     for model in models {
         group.enter()
         Thread.detachNewThread {
-            var output = [Float](repeating: 0, count: batch * 1000)
+            var output = [Float](repeating: 0, count: batch * outputCount)
             var mine: [Double] = []
             do {
                 func once() throws -> Double {
@@ -188,21 +213,47 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
     return (median, best, runs, Double(batch * runs) / cpu * Double(threads))
 }
 
-func calibrationBatch() throws -> Tensor {
+/// The seeded, image-like input for a per-sample [C, H, W] shape.
+func seededInput(seed: UInt64, shape: [Int]) throws -> Tensor {
+    guard shape.count == 3 else { throw BenchError("the model's input is \(shape) per sample; the benchmark feeds [C, H, W]") }
+    return try SeededWeights.input(seed: seed, channels: shape[0], height: shape[1], width: shape[2])
+}
+
+func calibrationBatch(shape: [Int]) throws -> Tensor {
     var values: [Float] = []
-    for seed in 100..<108 { values += try SeededWeights.input(seed: UInt64(seed)).floats() }
-    return try Tensor(shape: [8, 3, 224, 224], values: values)
+    for seed in 100..<108 { values += try seededInput(seed: UInt64(seed), shape: shape).floats() }
+    return try Tensor(shape: [8] + shape, values: values)
+}
+
+/// One measurement as a JSON line for scripts: `json: {...}`.
+func printJSON(_ object: [String: Any]) {
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+          let text = String(data: data, encoding: .utf8) else { return }
+    print("json: \(text)")
+    fflush(nil)
 }
 
 func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
     var results: [Result] = []
-    let streamChoices = options.threads > 1 ? [1, options.threads] : [1]
-    for precision in options.precisions {
+    let streamChoices = options.streams ?? (options.threads > 1 ? [1, options.threads] : [1])
+    precisions: for precision in options.precisions {
         for batch in options.batches {
             for streams in streamChoices {
-                let m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
+                let m: (median: Double, best: Double, runs: Int, cpuNormalized: Double)
+                do {
+                    m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
                                     streams: streams, seconds: options.seconds, microBatch: options.microBatch,
-                                    convolution: options.convolution)
+                                    convolution: options.convolution, dispatch: options.dispatch && streams == streamChoices[0])
+                } catch {
+                    print("  sluice \(precision.rawValue) unsupported: \(error)")
+                    if options.json { printJSON(["peer": "sluice", "config": precision.rawValue, "batch": batch, "unsupported": "\(error)"]) }
+                    continue precisions
+                }
+                if options.json {
+                    printJSON(["peer": "sluice", "config": precision.rawValue, "batch": batch, "streams": streams,
+                               "threads": options.threads, "images_per_s": m.median, "best_images_per_s": m.best,
+                               "images_per_cpu_s": m.cpuNormalized / Double(options.threads), "runs": m.runs])
+                }
                 let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
                 results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median,
                                       cpuNormalized: m.cpuNormalized))
@@ -243,9 +294,9 @@ do {
     guard let variant = ResNet.Variant(rawValue: options.model) else { throw BenchError("unknown model \(options.model)") }
     let gflopPerImage = 2 * variant.multiplyAddsPerImage / 1e9
     print("oneDNN \(OneDNNInfo.version), ISA \(OneDNNInfo.effectiveISA); \(options.model) (\(String(format: "%.2f", gflopPerImage)) GFLOP/image), \(options.convolution.rawValue) convolutions, \(options.threads) threads, load average \(String(format: "%.2f", ProcessInfo.processInfo.loadAverage))")
-    let peakFP32 = sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, loop: .fp32) : (.nan, .nan)
-    let peakBF16 = sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, loop: .bf16) : (.nan, .nan)
-    let peakINT8 = sluice_peak_has_vnni() != 0 ? peak(threads: options.threads, loop: .int8) : (.nan, .nan)
+    let peakFP32 = options.peak && sluice_peak_has_avx512() != 0 ? peak(threads: options.threads, loop: .fp32) : (.nan, .nan)
+    let peakBF16 = options.peak && sluice_peak_has_bf16() != 0 ? peak(threads: options.threads, loop: .bf16) : (.nan, .nan)
+    let peakINT8 = options.peak && sluice_peak_has_vnni() != 0 ? peak(threads: options.threads, loop: .int8) : (.nan, .nan)
     print(String(format: "peak on %d threads: fp32 %.0f GFLOP/s (vfmadd231ps zmm loop; CPU-normalized %.0f), bf16 %.0f GFLOP/s (vdpbf16ps zmm loop; CPU-normalized %.0f), int8 %.0f GOP/s (vpdpbusd zmm loop; CPU-normalized %.0f)",
                  options.threads, peakFP32.wall, peakFP32.cpu, peakBF16.wall, peakBF16.cpu, peakINT8.wall, peakINT8.cpu))
 

@@ -348,11 +348,24 @@ final class PlanBuilder {
             try lowerLinear(linear, node: node, outDims: outDims)
         case .batchNorm(let bn):
             try requireFloat(node)
-            let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
-            let desc = views[src].desc
-            let pd = try PrimitiveDesc("batch-norm \(node.name)") {
-                sldnn_batch_norm_pd($0, engine.engine, desc.handle, desc.handle, bn.epsilon, plainAttr.handle)
+            var src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            func create(_ desc: MemoryDesc) throws -> PrimitiveDesc {
+                try PrimitiveDesc("batch-norm \(node.name)") {
+                    sldnn_batch_norm_pd($0, engine.engine, desc.handle, desc.handle, bn.epsilon, plainAttr.handle)
+                }
             }
+            var pd = try create(views[src].desc)
+            // A batch norm that could not be folded (DenseNet's, after each Concat, whose output is plain) gets
+            // oneDNN's generic kernel in the plain layout: in bf16 it took half of DenseNet-121's time.
+            // Channels-last has a jit kernel, for one reorder.
+            if !pd.implementation.contains("jit"), outDims.count == 4 {
+                let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
+                if let better = try? create(nhwc), better.implementation.contains("jit"), (try? Primitive(better)) != nil {
+                    src = try view(of: node.inputs[0], as: nhwc)
+                    pd = better
+                }
+            }
+            let desc = views[src].desc
             let out = newView(desc)
             try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.mean, .fixed(weights.plainVector(bn.mean))),
                             (DNNLArg.variance, .fixed(weights.plainVector(bn.variance))),
@@ -414,9 +427,15 @@ final class PlanBuilder {
         }
     }
 
+    /// 0: oneDNN's reference kernel; 1: a jit kernel below AVX-512 (or gemm); 2: AVX-512's.
+    static func kernelRank(_ pd: PrimitiveDesc) -> Int {
+        let name = pd.implementation
+        return name.hasPrefix("ref") ? 0 : name.contains("avx512") ? 2 : 1
+    }
+
     private func lowerBinary(_ binary: Binary, node: Node, outDims: [Int]) throws {
-        let a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
-        let desc = views[a].desc
+        var a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+        var desc = views[a].desc
         // The second operand in a plain layout with its own (broadcast) dimensions, aligned to the right.
         let second: ArgRef
         let secondDesc: MemoryDesc
@@ -438,8 +457,20 @@ final class PlanBuilder {
         case .mul: SLDNN_BINARY_MUL
         case .div: SLDNN_BINARY_DIV
         }
-        let pd = try PrimitiveDesc("binary \(binary.kind) \(node.name)") {
-            sldnn_binary_pd($0, engine.engine, kind, desc.handle, secondDesc.handle, desc.handle, plainAttr.handle)
+        func create(_ desc: MemoryDesc) throws -> PrimitiveDesc {
+            try PrimitiveDesc("binary \(binary.kind) \(node.name)") {
+                sldnn_binary_pd($0, engine.engine, kind, desc.handle, secondDesc.handle, desc.handle, plainAttr.handle)
+            }
+        }
+        var pd = try create(desc)
+        // The jit kernels take AVX-512's 16-channel blocks, not the 8-channel ones a grouped convolution can leave
+        // (RegNet's squeeze-and-excitation Mul ran the reference kernel there): channels-last costs one reorder.
+        if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
+            let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
+            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
+                a = try view(of: node.inputs[0], as: nhwc)
+                (desc, pd) = (nhwc, better)
+            }
         }
         let out = newView(desc)
         try append(pd, [(DNNLArg.src, read(a)), (DNNLArg.src1, second), (DNNLArg.dst, write(out))],
@@ -504,9 +535,18 @@ final class PlanBuilder {
         let anySrc = try MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY)
         let producerSrc = valueViews[input].map { views[$0].desc }
         let algorithms = winogradEligible(conv, int8: int8, outDims: outDims) ? [SLDNN_CONV_WINOGRAD, SLDNN_CONV_DIRECT] : [SLDNN_CONV_DIRECT]
+        // oneDNN takes every layout, falling back to its reference kernel or a narrower ISA's: the producer's
+        // layout is kept only where it gets as good a kernel as oneDNN's own choice, since one reorder costs far
+        // less (RegNet's grouped 3×3 convolutions of 8 channels per group ran the reference kernel in the
+        // 16-channel blocks their 1×1 producer left, and the 1×1s after them AVX2 kernels in their 8-channel blocks).
         var found: PrimitiveDesc?
         for algorithm in algorithms {
-            for src in [producerSrc, anySrc].compactMap({ $0 }) where found == nil { found = try? create(src: src, algorithm) }
+            for src in [producerSrc, anySrc].compactMap({ $0 }) where found.map(Self.kernelRank) ?? -1 < 2 {
+                // Some descriptors oneDNN accepts fail when their kernel is generated (bf16 grouped convolutions
+                // of 4 channels per group): a candidate counts once its primitive is made (then cached).
+                guard let candidate = try? create(src: src, algorithm), (try? Primitive(candidate)) != nil else { continue }
+                if Self.kernelRank(candidate) > found.map(Self.kernelRank) ?? -1 { found = candidate }
+            }
         }
         let pd = try found ?? create(src: anySrc, SLDNN_CONV_DIRECT)  // fails again, with oneDNN's reason
         let src = try view(of: input, as: try pd.md(dnnl_query_src_md))
@@ -563,13 +603,24 @@ final class PlanBuilder {
 
     private func lowerPooling(_ node: Node, kind: sldnn_pooling, kernel: [Int], stride: [Int], padding: [Int],
                               paddingR: [Int64], dilation: [Int], outDims: [Int]) throws {
-        let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
-        let srcDesc = views[src].desc
+        var src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
         let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
         let s = stride.map(Int64.init), k = kernel.map(Int64.init), d = dilation.map(Int64.init)
         let pl = padding.map(Int64.init)
-        let pd = try PrimitiveDesc("pooling \(node.name)") {
-            sldnn_pooling_pd($0, engine.engine, kind, srcDesc.handle, dstAny.handle, s, k, d, pl, paddingR, plainAttr.handle)
+        func create(_ srcDesc: MemoryDesc) throws -> PrimitiveDesc {
+            try PrimitiveDesc("pooling \(node.name)") {
+                sldnn_pooling_pd($0, engine.engine, kind, srcDesc.handle, dstAny.handle, s, k, d, pl, paddingR, plainAttr.handle)
+            }
+        }
+        var pd = try create(views[src].desc)
+        // As for binary operations: bf16 pooling has no jit kernel in 8-channel blocks (RegNet's squeeze-and-
+        // excitation pools ran the reference kernel there); channels-last costs one reorder.
+        if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
+            let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
+            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
+                src = try view(of: node.inputs[0], as: nhwc)
+                pd = better
+            }
         }
         let out = newView(try pd.md(dnnl_query_dst_md))
         try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.dst, write(out))], layer: node.name,
