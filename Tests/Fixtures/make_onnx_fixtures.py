@@ -25,6 +25,9 @@ Not committed (--zoo), in Tests/Fixtures/generated/onnx-zoo/ (git-ignored):
     <model>_eval_ort.npy                   ONNX Runtime's fp32 logits for them
     <model>_calibration.npy [8,3,224,224]  int8 calibration inputs, disjoint from the above: 4 seeded image-like
                                            inputs (another seed) and 4 other photos (CALIBRATION_PHOTOS)
+    efficientnet_lite0_eval_ort.npy, efficientnet_lite0_calibration.npy   the same for EfficientNet-Lite0's real
+                                           weights, where make_efficientnet_lite0.py ran before (its model stays
+                                           in generated/efficientnet-lite0/; its inputs are <model>_eval.npy)
 """
 import os
 import subprocess
@@ -164,6 +167,11 @@ def main():
             np.save(os.path.join(ZOO, f"{name}_calibration.npy"), calibration)
             jobs.append([os.path.join(ZOO, f"{name}.onnx"), os.path.join(ZOO, f"{name}_eval.npy"),
                          os.path.join(ZOO, f"{name}_eval_ort.npy")])
+        # EfficientNet-Lite0's real weights (make_efficientnet_lite0.py, run first) on the same inputs.
+        lite0 = os.path.join(HERE, "generated", "efficientnet-lite0", "efficientnet_lite0.onnx")
+        if os.path.exists(lite0):
+            np.save(os.path.join(ZOO, "efficientnet_lite0_calibration.npy"), calibration)
+            jobs.append([lite0, os.path.join(ZOO, "resnet18_eval.npy"), os.path.join(ZOO, "efficientnet_lite0_eval_ort.npy")])
     reference(jobs)
 
 

@@ -88,6 +88,8 @@ final class PlanBuilder {
     private let quantization: [ValueID: ActivationQuantization]?
     /// int8: the values kept in int8 between layers (the others are float32).
     private let storedInt8: Set<ValueID>
+    /// int8: convolutions and linear layers (by result) the plan keeps in float32.
+    private let floatLayers: Set<ValueID>
     private let capture: Bool
     private var captureViews: [ValueID: Int] = [:]
     /// No post-ops; like every attribute here it gives the primitive its scratch space from the arena.
@@ -111,6 +113,7 @@ final class PlanBuilder {
         }
         self.quantization = precision == .int8 ? int8Plan?.quantization : nil
         self.storedInt8 = precision == .int8 ? int8Plan?.storedInt8 ?? [] : []
+        self.floatLayers = precision == .int8 ? int8Plan?.floatLayers ?? [] : []
         self.capture = capture
         self.weights = weights
         self.consumers = graph.consumers()
@@ -244,6 +247,12 @@ final class PlanBuilder {
         guard let q = quantization?[value], storedInt8.contains(value) else { return act }
         return q.type
     }
+
+    /// Whether a convolution or linear layer computes in int8 (the int8 plan may keep some in float32).
+    private func computesInInt8(_ node: Node) -> Bool { quantization != nil && !floatLayers.contains(node.output) }
+
+    /// What layers without int8 compute in: float32 under int8, else the precision's type.
+    private var floatType: ElementType { quantization != nil ? .f32 : act }
 
     /// The type an int8 layer (convolution, linear) reads `value` in; the precision's otherwise.
     private func quantizedType(of value: ValueID) -> ElementType { quantization?[value]?.type ?? act }
@@ -499,7 +508,7 @@ final class PlanBuilder {
         let w = conv.weight.shape
         let grouped = conv.groups > 1
         let weightDims = grouped ? [conv.groups, w[0] / conv.groups, w[1], w[2], w[3]] : w
-        let int8 = quantization != nil
+        let int8 = computesInInt8(node)
         let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
         let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
         let outType = type(of: node.output)
@@ -510,7 +519,7 @@ final class PlanBuilder {
         let residualType: ElementType = switch (residual, int8) {
         case (nil, _): outType
         case (let r?, true): outType.isInteger ? quantizedType(of: r) : .f32
-        case (let r?, false): type(of: r)
+        case (let r?, false): quantization != nil ? .f32 : type(of: r)
         }
         var weightTensor = conv.weight, bias = conv.bias
         let attr: PrimitiveAttr
@@ -535,7 +544,7 @@ final class PlanBuilder {
         }
         // Keep the producer's layout when the convolution accepts it (no reorder between layers); let
         // oneDNN choose for the graph input, which is reordered once per batch anyway.
-        let srcType = int8 ? quantizedType(of: input) : type(of: input)
+        let srcType = int8 ? quantizedType(of: input) : floatType
         let anySrc = try MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY)
         let producerSrc = try valueViews[input].map { try views[$0].desc.converted(to: srcType) }
         let algorithms = winogradEligible(conv, int8: int8, outDims: outDims) ? [SLDNN_CONV_WINOGRAD, SLDNN_CONV_DIRECT] : [SLDNN_CONV_DIRECT]
@@ -619,8 +628,8 @@ final class PlanBuilder {
         let sourceDims = dims(of: source)
         // A linear layer after a flatten reads the 4-D tensor directly, with 4-D weights [O, C, H, W].
         let weightDims = sourceDims.count == 4 ? [w[0]] + Array(sourceDims.dropFirst()) : w
-        let int8 = quantization != nil
-        let src = try view(of: source, as: try desc(of: source, in: int8 ? quantizedType(of: source) : type(of: source)))
+        let int8 = computesInInt8(node)
+        let src = try view(of: source, as: try desc(of: source, in: int8 ? quantizedType(of: source) : floatType))
         let srcDesc = views[src].desc
         let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
         let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)

@@ -79,7 +79,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
         if precision == .int8, let calibration {
             let stats = try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize)
-            quantization = Quantizer.plan(graph, ranges: stats.ranges, inputRange: stats.input)
+            quantization = Quantizer.plan(graph, ranges: stats.ranges, inputRange: stats.input,
+                                         floatLayers: try Quantizer.floatLayers(graph))
         } else {
             quantization = nil
         }
