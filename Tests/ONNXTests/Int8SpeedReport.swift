@@ -39,6 +39,9 @@ struct Int8SpeedReport {
                 let model = try OneDNNBackend(threads: 2, calibration: precision == .int8 ? calibration : nil)
                     .compile(graph, batchSize: 16, precision: precision)
                 line += String(format: " %@ %.1f img/s", "\(precision)", try Self.imagesPerSecond(model, input, seconds: seconds))
+                if ProcessInfo.processInfo.environment["SLUICE_INT8_DISPATCH"] == "1", let m = model as? OneDNNModel {
+                    for r in m.dispatchReport { print("  \(name) \(precision) \(r.layer) \(r.kind) \(r.implementation) \(r.detail)") }
+                }
             } catch {
                 line += " \(precision) unsupported (\(error))"
             }
