@@ -546,16 +546,22 @@ final class PlanBuilder {
         // oneDNN choose for the graph input, which is reordered once per batch anyway.
         let srcType = int8 ? quantizedType(of: input) : floatType
         let anySrc = try MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY)
-        let producerSrc = try valueViews[input].map { try views[$0].desc.converted(to: srcType) }
+        // (A producer's layout retyped is not always one the int8 kernels can be generated for: a value stored
+        // in another type is reordered to the layout oneDNN chooses, quantized on the way.)
+        let producerSrc = valueViews[input].map { views[$0].desc }.flatMap { $0.elementType == srcType ? $0 : nil }
         let algorithms = winogradEligible(conv, int8: int8, outDims: outDims) ? [SLDNN_CONV_WINOGRAD, SLDNN_CONV_DIRECT] : [SLDNN_CONV_DIRECT]
-        // oneDNN's reference kernels (plain int8 layouts) are far slower than a reorder to a blocked layout.
+        // A descriptor counts once its primitive can be generated (oneDNN 2.7 accepts some it then fails to
+        // generate code for). int8: the reference kernels (plain layouts) are far slower than a reorder to a
+        // blocked layout, so they are the last resort. (Creating the primitive again later hits oneDNN's cache.)
         var found: PrimitiveDesc?
+        var reference: PrimitiveDesc?
         for algorithm in algorithms {
             for src in [producerSrc, anySrc].compactMap({ $0 }) where found == nil {
-                if let pd = try? create(src: src, algorithm), !pd.implementation.hasPrefix("ref") || src === anySrc { found = pd }
+                guard let pd = try? create(src: src, algorithm), (try? Primitive(pd)) != nil else { continue }
+                if int8 && pd.implementation.hasPrefix("ref") { reference = reference ?? pd } else { found = pd }
             }
         }
-        let pd = try found ?? create(src: anySrc, SLDNN_CONV_DIRECT)  // fails again, with oneDNN's reason
+        let pd = try found ?? reference ?? create(src: anySrc, SLDNN_CONV_DIRECT)  // fails again, with oneDNN's reason
         let src = try view(of: input, as: try pd.md(dnnl_query_src_md))
         let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,
                                               layout: grouped ? .abcde : .abcd, desc: try pd.md(dnnl_query_weights_md))
