@@ -561,6 +561,7 @@ final class PlanBuilder {
                 if int8 && pd.implementation.hasPrefix("ref") { reference = reference ?? pd } else { found = pd }
             }
         }
+        if int8, quantization != nil, found == nil, reference == nil { throw Int8LayerUnavailable(layer: node.output) }
         let pd = try found ?? reference ?? create(src: anySrc, SLDNN_CONV_DIRECT)  // fails again, with oneDNN's reason
         let src = try view(of: input, as: try pd.md(dnnl_query_src_md))
         let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,

@@ -77,15 +77,25 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         engine = try DNNLEngine()
         weights = WeightCache(engine: engine)
         if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
+        var plan: Int8Plan?
+        var built: ExecutionPlan?
         if precision == .int8, let calibration {
             let stats = try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize)
-            quantization = Quantizer.plan(graph, ranges: stats.ranges, inputRange: stats.input,
-                                         floatLayers: try Quantizer.floatLayers(graph))
-        } else {
-            quantization = nil
+            var floatLayers = try Quantizer.floatLayers(graph)
+            // A layer oneDNN has no int8 kernel for (some post-op combinations) computes in float32.
+            while built == nil {
+                plan = Quantizer.plan(graph, ranges: stats.ranges, inputRange: stats.input, floatLayers: floatLayers)
+                do {
+                    built = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision,
+                                            weights: weights, quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
+                } catch let unavailable as Int8LayerUnavailable where !floatLayers.contains(unavailable.layer) {
+                    floatLayers.insert(unavailable.layer)
+                }
+            }
         }
-        main = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
-                               quantization: quantization, convolutionAlgorithm: convolutionAlgorithm).build()
+        quantization = plan
+        main = try built ?? PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
+                                        quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
         plans[self.microBatch] = main
     }
 

@@ -148,3 +148,9 @@ extension Operation {
         }
     }
 }
+
+/// Thrown while lowering an int8 plan: oneDNN has no int8 kernel it can generate for this layer (by result);
+/// the model then computes it in float32.
+struct Int8LayerUnavailable: Error {
+    let layer: ValueID
+}
