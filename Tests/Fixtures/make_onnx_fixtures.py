@@ -19,6 +19,15 @@ Not committed (--zoo), in Tests/Fixtures/generated/onnx-zoo/ (git-ignored):
     mobilenet_v2, mobilenet_v3_small, efficientnet_b0, regnet_y_400mf, densenet121 with seeded weights (every
     parameter and batch-norm statistic drawn by `seeded`: torchvision's own initialisation leaves some of these
     models' logits near 1e-9, which would make the comparison meaningless)
+    <model>_eval.npy [20,3,224,224]        the int8/bf16 agreement inputs: 16 seeded image-like inputs (smooth
+                                           random fields, see `image_like`), then the 4 labelled photos that the
+                                           EfficientNet-Lite0 test uses (EVAL_PHOTOS), ImageNet-normalised
+    <model>_eval_ort.npy                   ONNX Runtime's fp32 logits for them
+    <model>_calibration.npy [8,3,224,224]  int8 calibration inputs, disjoint from the above: 4 seeded image-like
+                                           inputs (another seed) and 4 other photos (CALIBRATION_PHOTOS)
+    efficientnet_lite0_eval_ort.npy, efficientnet_lite0_calibration.npy   the same for EfficientNet-Lite0's real
+                                           weights, where make_efficientnet_lite0.py ran before (its model stays
+                                           in generated/efficientnet-lite0/; its inputs are <model>_eval.npy)
 """
 import os
 import subprocess
@@ -97,6 +106,28 @@ def seeded(model, seed):
     return model.eval()
 
 
+# The photos come from ../shared/data/images (or $SLUICE_SHARED/data/images), preprocessed as in
+# make_efficientnet_lite0.py.
+EVAL_PHOTOS = ["jpeg-420-chelsea.jpg", "jpeg-444-chelsea.jpg", "jpeg-420-peacock.jpg", "jpeg-444-peacock.jpg"]
+CALIBRATION_PHOTOS = ["jpeg-16bit-qtables-hopper.jpg", "jpeg-420-testorig.jpg", "jpeg-progressive-coffee.jpg",
+                      "jpeg-444-restart-flower2.jpg"]
+
+
+def image_like(seed, count):
+    """Smooth random fields with fine noise, in the range of ImageNet-normalised photos (about ±2.5): they
+    drive a CNN's activations much more like photos than white noise does."""
+    rng = np.random.default_rng(seed)
+    coarse = torch.from_numpy(rng.standard_normal((count, 3, 7, 7)).astype(np.float32))
+    x = F.interpolate(coarse, size=(224, 224), mode="bicubic", align_corners=False).numpy()
+    x += 0.25 * rng.standard_normal(x.shape).astype(np.float32)
+    return np.clip(x, -2.5, 2.5).astype(np.float32)
+
+
+def photos(names):
+    from make_efficientnet_lite0 import SHARED, photo
+    return np.stack([photo(os.path.join(SHARED, "data", "images", name)) for name in names]).astype(np.float32)
+
+
 def export(model, path, example, opset):
     torch.onnx.export(model, example, path, opset_version=opset, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=True)
@@ -122,6 +153,8 @@ def main():
     if "--zoo" in sys.argv:
         import torchvision.models as tvm
         os.makedirs(ZOO, exist_ok=True)
+        evaluation = np.concatenate([image_like(2026, 16), photos(EVAL_PHOTOS)])
+        calibration = np.concatenate([image_like(7, 4), photos(CALIBRATION_PHOTOS)])
         for seed, name in enumerate(["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
                                      "regnet_y_400mf", "densenet121"]):
             model = seeded(getattr(tvm, name)(), 1000 + seed)
@@ -130,6 +163,15 @@ def main():
             export(model, os.path.join(ZOO, f"{name}.onnx"), example, 17)
             jobs.append([os.path.join(ZOO, f"{name}.onnx"), os.path.join(ZOO, f"{name}_input.npy"),
                          os.path.join(ZOO, f"{name}_ort.npy")])
+            np.save(os.path.join(ZOO, f"{name}_eval.npy"), evaluation)
+            np.save(os.path.join(ZOO, f"{name}_calibration.npy"), calibration)
+            jobs.append([os.path.join(ZOO, f"{name}.onnx"), os.path.join(ZOO, f"{name}_eval.npy"),
+                         os.path.join(ZOO, f"{name}_eval_ort.npy")])
+        # EfficientNet-Lite0's real weights (make_efficientnet_lite0.py, run first) on the same inputs.
+        lite0 = os.path.join(HERE, "generated", "efficientnet-lite0", "efficientnet_lite0.onnx")
+        if os.path.exists(lite0):
+            np.save(os.path.join(ZOO, "efficientnet_lite0_calibration.npy"), calibration)
+            jobs.append([lite0, os.path.join(ZOO, "resnet18_eval.npy"), os.path.join(ZOO, "efficientnet_lite0_eval_ort.npy")])
     reference(jobs)
 
 

@@ -12,6 +12,14 @@ enum ONNXFixtures {
     /// EfficientNet-Lite0 with real weights (make_efficientnet_lite0.py), never committed.
     static let lite0 = fixtures.appendingPathComponent("generated/efficientnet-lite0")
 
+    /// Whether `make_onnx_fixtures.py --zoo` ran (its last file is there).
+    static var zooGenerated: Bool {
+        FileManager.default.fileExists(atPath: zoo.appendingPathComponent("densenet121_eval_ort.npy").path)
+    }
+
+    /// SLUICE_REQUIRE_ZOO=1 (CI, which generates the zoo): its tests fail instead of skipping where files are missing.
+    static var zooRequired: Bool { ProcessInfo.processInfo.environment["SLUICE_REQUIRE_ZOO"] == "1" }
+
     static func path(_ name: String) -> String { small.appendingPathComponent(name).path }
 
     static func tinyProto(opset: Int = 17) throws -> Onnx_ModelProto {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <oneapi/dnnl/dnnl_version.h>
 
 #if DNNL_VERSION_MAJOR >= 3
@@ -144,6 +145,50 @@ dnnl_status_t sldnn_md_retype(sldnn_md *out, const struct sldnn_md_s *source, sl
     *out = md;
     return dnnl_success;
 #endif
+}
+
+int sldnn_md_dtype(const struct sldnn_md_s *md) {
+    if (!md) return -1;
+#if DNNL_VERSION_MAJOR >= 3
+    dnnl_data_type_t dt = dnnl_data_type_undef;
+    if (dnnl_memory_desc_query(md->md, dnnl_query_data_type, &dt) != dnnl_success) return -1;
+#else
+    dnnl_data_type_t dt = md->md.data_type;
+#endif
+    switch (dt) {
+    case dnnl_f32: return SLDNN_F32;
+    case dnnl_bf16: return SLDNN_BF16;
+    case dnnl_f16: return SLDNN_F16;
+    case dnnl_s8: return SLDNN_S8;
+    case dnnl_u8: return SLDNN_U8;
+    case dnnl_s32: return SLDNN_S32;
+    default: return -1;
+    }
+}
+
+void sldnn_widen_range(const float *values, size_t n, float *lo, float *hi) {
+    float a = *lo, b = *hi;
+    for (size_t i = 0; i < n; i++) {
+        float v = values[i];
+        a = v < a ? v : a;
+        b = v > b ? v : b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+void sldnn_quantize_rows(const float *weights, size_t outputs, size_t per_output, int8_t *quantized, float *scales) {
+    for (size_t o = 0; o < outputs; o++) {
+        const float *row = weights + o * per_output;
+        float largest = 0;
+        for (size_t i = 0; i < per_output; i++) largest = fmaxf(largest, fabsf(row[i]));
+        float scale = largest > 0 ? 127.0f / largest : 1.0f;
+        scales[o] = scale;
+        for (size_t i = 0; i < per_output; i++) {
+            float q = roundf(row[i] * scale);
+            quantized[o * per_output + i] = (int8_t)(q > 127 ? 127 : (q < -127 ? -127 : q));
+        }
+    }
 }
 
 dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s *md, dnnl_engine_t engine,

@@ -85,6 +85,16 @@ dnnl_status_t sldnn_pd_query_md(sldnn_md *md, const_dnnl_primitive_desc_t pd, dn
 dnnl_status_t sldnn_md_retype(sldnn_md *md, const struct sldnn_md_s *source, sldnn_dtype dtype);
 dnnl_status_t sldnn_memory_create(dnnl_memory_t *memory, const struct sldnn_md_s *md, dnnl_engine_t engine,
                                   void *handle);
+/// The descriptor's element type; -1 for one Sluice does not name.
+int sldnn_md_dtype(const struct sldnn_md_s *md);
+
+/// The smallest and largest of `n` floats (int8 calibration: C, because debug Swift loops are slow);
+/// `*lo` and `*hi` are left as they are when `n` is 0, and only widened otherwise.
+void sldnn_widen_range(const float *values, size_t n, float *lo, float *hi);
+
+/// Symmetric per-output-channel int8 weights: `outputs` rows of `per_output` floats become
+/// round(w × scale) with scale = 127 / max |w| of the row (1 for an all-zero row), written to `scales`.
+void sldnn_quantize_rows(const float *weights, size_t outputs, size_t per_output, int8_t *quantized, float *scales);
 
 // Attributes: post-ops. Every attribute asks for a user-managed scratchpad: a primitive created with one
 // reports its scratch space as dnnl_query_scratchpad_md and gets it as DNNL_ARG_SCRATCHPAD at execution.

@@ -59,6 +59,8 @@ enum ElementType {
         case .u8: SLDNN_U8
         }
     }
+
+    var isInteger: Bool { self == .s8 || self == .u8 }
 }
 
 final class MemoryDesc {
@@ -90,6 +92,22 @@ final class MemoryDesc {
     }
 
     var byteSize: Int { sldnn_md_size(handle) }
+
+    /// nil for a type Sluice does not compute in.
+    var elementType: ElementType? {
+        switch sldnn_md_dtype(handle) {
+        case Int32(SLDNN_F32.rawValue): .f32
+        case Int32(SLDNN_BF16.rawValue): .bf16
+        case Int32(SLDNN_S8.rawValue): .s8
+        case Int32(SLDNN_U8.rawValue): .u8
+        default: nil
+        }
+    }
+
+    /// This layout in `type` (itself when it already is).
+    func converted(to type: ElementType) throws -> MemoryDesc {
+        elementType == type ? self : try retyped(type)
+    }
 
     func equals(_ other: MemoryDesc) -> Bool { sldnn_md_equal(handle, other.handle) != 0 }
 

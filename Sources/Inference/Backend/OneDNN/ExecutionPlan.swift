@@ -86,6 +86,10 @@ final class PlanBuilder {
     private let inputMemory: DNNLMemory
     /// int8: each value's type and scale (quantized = real × scale).
     private let quantization: [ValueID: ActivationQuantization]?
+    /// int8: the values kept in int8 between layers (the others are float32).
+    private let storedInt8: Set<ValueID>
+    /// int8: convolutions and linear layers (by result) the plan keeps in float32.
+    private let floatLayers: Set<ValueID>
     private let capture: Bool
     private var captureViews: [ValueID: Int] = [:]
     /// No post-ops; like every attribute here it gives the primitive its scratch space from the arena.
@@ -93,7 +97,7 @@ final class PlanBuilder {
     private let convolutionAlgorithm: ConvolutionAlgorithm
 
     init(engine: DNNLEngine, graph: Graph, batch: Int, precision: Precision, weights: WeightCache,
-         quantization: [ValueID: ActivationQuantization]? = nil, capture: Bool = false,
+         quantization int8Plan: Int8Plan? = nil, capture: Bool = false,
          convolutionAlgorithm: ConvolutionAlgorithm) throws {
         self.engine = engine
         self.convolutionAlgorithm = convolutionAlgorithm
@@ -104,10 +108,12 @@ final class PlanBuilder {
         case .fp32: act = .f32
         case .bf16: act = .bf16
         case .int8:
-            guard quantization != nil else { throw InferenceError(.invalidGraph, "int8 plans need calibrated scales") }
+            guard int8Plan != nil else { throw InferenceError(.invalidGraph, "int8 plans need calibrated scales") }
             act = .f32
         }
-        self.quantization = precision == .int8 ? quantization : nil
+        self.quantization = precision == .int8 ? int8Plan?.quantization : nil
+        self.storedInt8 = precision == .int8 ? int8Plan?.storedInt8 ?? [] : []
+        self.floatLayers = precision == .int8 ? int8Plan?.floatLayers ?? [] : []
         self.capture = capture
         self.weights = weights
         self.consumers = graph.consumers()
@@ -220,11 +226,7 @@ final class PlanBuilder {
         case .fixed(let m): sourceDesc = m.desc
         }
         let target = newView(desc)
-        // int8: the float32 input is quantized on its way in.
-        var attr = plainAttr
-        if let q = quantization?[value], case .fixed = source {
-            attr = try PrimitiveAttr(postOps: [], outputScales: [q.scale])
-        }
+        let attr = try conversionAttr(value, from: sourceDesc, to: desc)
         let pd = try PrimitiveDesc("reorder of \(value)") { sldnn_reorder_pd($0, engine.engine, sourceDesc.handle, desc.handle, attr.handle) }
         try append(pd, [(DNNLArg.src, source), (DNNLArg.dst, write(target))],
                    layer: value == graph.input ? "input" : "reorder", kind: "reorder", detail: "\(dims(of: value))")
@@ -239,13 +241,45 @@ final class PlanBuilder {
         return try MemoryDesc(dims: d, type: type(of: value), layout: Self.plainLayout(d.count))
     }
 
-    /// The element type a value is computed in: its quantized type under int8, else the precision's.
-    private func type(of value: ValueID) -> ElementType { quantization?[value]?.type ?? act }
+    /// The element type a value is stored in: under int8 its quantized type where the plan keeps it in
+    /// int8, else float32; the precision's otherwise.
+    private func type(of value: ValueID) -> ElementType {
+        guard let q = quantization?[value], storedInt8.contains(value) else { return act }
+        return q.type
+    }
 
-    private func requireFloat(_ node: Node) throws {
-        if quantization != nil {
-            throw InferenceError(.unsupported, "int8: \(node.operation.kindName) (\(node.name)) is not supported unfused; use fp32 or bf16")
-        }
+    /// Whether a convolution or linear layer computes in int8 (the int8 plan may keep some in float32).
+    private func computesInInt8(_ node: Node) -> Bool { quantization != nil && !floatLayers.contains(node.output) }
+
+    /// What layers without int8 compute in: float32 under int8, else the precision's type.
+    private var floatType: ElementType { quantization != nil ? .f32 : act }
+
+    /// The type an int8 layer (convolution, linear) reads `value` in; the precision's otherwise.
+    private func quantizedType(of value: ValueID) -> ElementType { quantization?[value]?.type ?? act }
+
+    /// The value's current layout in `type` (a quantising or dequantising reorder where it is stored otherwise).
+    private func desc(of value: ValueID, in type: ElementType) throws -> MemoryDesc {
+        try naturalDesc(of: value).converted(to: type)
+    }
+
+    /// The type float-only operations (batch-norm, binary) read `value` in: float32 where int8 stores it.
+    private func floatComputeType(of value: ValueID) -> ElementType {
+        let stored = type(of: value)
+        return stored.isInteger ? .f32 : stored
+    }
+
+    /// What operations without an int8 kernel read: int8 values dequantised to float32.
+    private func floatDesc(of value: ValueID) throws -> MemoryDesc {
+        let natural = try naturalDesc(of: value)
+        return natural.elementType?.isInteger == true ? try natural.retyped(.f32) : natural
+    }
+
+    /// A reorder's attributes from `source` to `target` for `value`: int8 scales where one side is int8 and
+    /// the other is not (quantized = real × scale).
+    private func conversionAttr(_ value: ValueID, from source: MemoryDesc, to target: MemoryDesc) throws -> PrimitiveAttr {
+        guard let q = quantization?[value], let from = source.elementType, let to = target.elementType,
+              from.isInteger != to.isInteger else { return plainAttr }
+        return try PrimitiveAttr(postOps: [], outputScales: [to.isInteger ? q.scale : 1 / q.scale])
     }
 
     private func dims(of value: ValueID) -> [Int] { [batch] + shapes[value, default: []] }
@@ -281,25 +315,38 @@ final class PlanBuilder {
     }
 
     /// int8 attributes and bias for a layer with weight scales `weightScales` (per output channel):
-    /// oneDNN 2.x computes dst = scale·(Σ src·w + bias), so the bias is given in accumulator units.
-    private func int8Parameters(input: ValueID, output: ValueID?, weightScales: [Float], bias: Tensor?,
-                                sum: (residual: ValueID, used: Bool), activation: Activation?) throws -> (PrimitiveAttr, Tensor?) {
+    /// oneDNN 2.x computes dst = post-ops(scale·(Σ src·w + bias)), so the bias is given in accumulator units.
+    /// A float32 result gets real values. An int8 result: where the activation commutes with scaling (ReLU,
+    /// clip with scaled bounds) the output scale includes the result's quantization; otherwise (swish,
+    /// sigmoid, hard-swish...) the post-ops see real values and a final linear post-op quantizes.
+    /// `residual`: the value the sum post-op accumulates onto, as `residualType` in the destination's layout.
+    private func int8Parameters(input: ValueID, output: ValueID, outputType: ElementType, weightScales: [Float],
+                                bias: Tensor?, residual: (value: ValueID, type: ElementType)?,
+                                activation: Activation?) throws -> (PrimitiveAttr, Tensor?) {
         guard let qIn = quantization?[input] else { throw InferenceError(.invalidGraph, "no int8 scale for \(input)") }
-        if let activation, !activation.isPiecewiseLinearThroughZero {
-            throw InferenceError(.unsupported, "int8: a fused \(activation) is not supported; use fp32 or bf16")
+        var outScale: Float = 1
+        if outputType.isInteger {
+            guard let qOut = quantization?[output] else { throw InferenceError(.invalidGraph, "no int8 scale for \(output)") }
+            outScale = qOut.scale
         }
-        let outScale = output.flatMap { quantization?[$0]?.scale } ?? 1
-        let scales = weightScales.map { outScale / (qIn.scale * $0) }
-        var sumScale: Float = 1
-        var sumType: Int32 = -1
-        if sum.used {
-            guard let qRes = quantization?[sum.residual] else { throw InferenceError(.invalidGraph, "no int8 scale for \(sum.residual)") }
-            sumScale = outScale / qRes.scale
-            if let output, let qOut = quantization?[output], qOut.type != qRes.type { sumType = Int32(qRes.type.shim.rawValue) }
+        let scaledInside = activation?.isPiecewiseLinearThroughZero ?? true
+        let outputScale = scaledInside ? outScale : 1
+        var ops: [sldnn_post_op] = []
+        if let residual {
+            var residualScale: Float = 1
+            if residual.type.isInteger {
+                guard let qRes = quantization?[residual.value] else { throw InferenceError(.invalidGraph, "no int8 scale for \(residual.value)") }
+                residualScale = qRes.scale
+            }
+            let sumType = residual.type == outputType ? -1 : Int32(residual.type.shim.rawValue)
+            ops.append(sldnn_post_op(is_sum: 1, eltwise: SLDNN_RELU, alpha: 0, beta: 0, scale: outputScale / residualScale,
+                                     sum_dtype: sumType))
         }
-        var ops = postOps(sum: sum.used, activation: activation, sumScale: sumScale, outputScale: outScale)
-        if sum.used { ops[0].sum_dtype = sumType }
-        let attr = try PrimitiveAttr(postOps: ops, outputScales: scales)
+        if let activation { ops += Self.eltwiseOps(activation, outputScale: outputScale) }
+        if outputScale != outScale {
+            ops.append(sldnn_post_op(is_sum: 0, eltwise: SLDNN_LINEAR, alpha: outScale, beta: 0, scale: 1, sum_dtype: -1))
+        }
+        let attr = try PrimitiveAttr(postOps: ops, outputScales: weightScales.map { outputScale / (qIn.scale * $0) })
         let scaledBias = try bias.map { b -> Tensor in
             let values = try b.floats()
             return try Tensor(shape: b.shape, values: values.indices.map { values[$0] * qIn.scale * weightScales[$0] })
@@ -347,8 +394,8 @@ final class PlanBuilder {
         case .linear(let linear):
             try lowerLinear(linear, node: node, outDims: outDims)
         case .batchNorm(let bn):
-            try requireFloat(node)
-            var src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let natural = try floatDesc(of: node.inputs[0])
+            var src = try view(of: node.inputs[0], as: natural)
             func create(_ desc: MemoryDesc) throws -> PrimitiveDesc {
                 try PrimitiveDesc("batch-norm \(node.name)") {
                     sldnn_batch_norm_pd($0, engine.engine, desc.handle, desc.handle, bn.epsilon, plainAttr.handle)
@@ -359,7 +406,7 @@ final class PlanBuilder {
             // oneDNN's generic kernel in the plain layout: in bf16 it took half of DenseNet-121's time.
             // Channels-last has a jit kernel, for one reorder.
             if !pd.implementation.contains("jit"), outDims.count == 4 {
-                let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
+                let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: floatComputeType(of: node.inputs[0]), layout: SLDNN_ACDB)
                 if let better = try? create(nhwc), better.implementation.contains("jit"), (try? Primitive(better)) != nil {
                     src = try view(of: node.inputs[0], as: nhwc)
                     pd = better
@@ -374,8 +421,7 @@ final class PlanBuilder {
                        layer: node.name, kind: "batch_norm", detail: "\(outDims)")
             valueViews[node.output] = out
         case .activation(let activation):
-            try requireFloat(node)
-            let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let src = try view(of: node.inputs[0], as: try floatDesc(of: node.inputs[0]))
             let desc = views[src].desc
             // The first operation is the primitive, the rest its post-ops (hard sigmoid: linear, then clip).
             let ops = Self.eltwiseOps(activation)
@@ -389,10 +435,8 @@ final class PlanBuilder {
                        kind: node.operation.kindName, detail: "\(outDims)")
             valueViews[node.output] = out
         case .binary(let binary):
-            try requireFloat(node)
             try lowerBinary(binary, node: node, outDims: outDims)
         case .concat(let axis):
-            try requireFloat(node)
             try lowerConcat(node, axis: axis + 1, outDims: outDims)
         case .reshape:
             let source = node.inputs[0]
@@ -402,8 +446,7 @@ final class PlanBuilder {
             valueViews[node.output] = alias(copy, as: try MemoryDesc(dims: outDims, type: type(of: source),
                                                                       layout: Self.plainLayout(outDims.count)))
         case .add:
-            try requireFloat(node)
-            let a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let a = try view(of: node.inputs[0], as: try floatDesc(of: node.inputs[0]))
             let desc = views[a].desc
             let b = try view(of: node.inputs[1], as: desc)
             let pd = try PrimitiveDesc("binary add \(node.name)") {
@@ -414,8 +457,7 @@ final class PlanBuilder {
                        layer: node.name, kind: "add", detail: "\(outDims)")
             valueViews[node.output] = out
         case .softmax:
-            try requireFloat(node)
-            let src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+            let src = try view(of: node.inputs[0], as: try floatDesc(of: node.inputs[0]))
             let desc = views[src].desc
             let pd = try PrimitiveDesc("softmax \(node.name)") {
                 sldnn_softmax_pd($0, engine.engine, desc.handle, desc.handle, Int32(outDims.count - 1), plainAttr.handle)
@@ -434,7 +476,7 @@ final class PlanBuilder {
     }
 
     private func lowerBinary(_ binary: Binary, node: Node, outDims: [Int]) throws {
-        var a = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
+        var a = try view(of: node.inputs[0], as: try floatDesc(of: node.inputs[0]))
         var desc = views[a].desc
         // The second operand in a plain layout with its own (broadcast) dimensions, aligned to the right.
         let second: ArgRef
@@ -446,9 +488,9 @@ final class PlanBuilder {
         } else {
             let own = dims(of: node.inputs[1])
             let d = [batch] + Array(repeating: 1, count: outDims.count - own.count) + Array(own.dropFirst())
-            let plain = try MemoryDesc(dims: own, type: type(of: node.inputs[1]), layout: Self.plainLayout(own.count))
+            let plain = try MemoryDesc(dims: own, type: act, layout: Self.plainLayout(own.count))
             let b = try view(of: node.inputs[1], as: plain)
-            secondDesc = try MemoryDesc(dims: d, type: type(of: node.inputs[1]), layout: Self.plainLayout(d.count))
+            secondDesc = try MemoryDesc(dims: d, type: act, layout: Self.plainLayout(d.count))
             second = read(alias(b, as: secondDesc))
         }
         let kind: sldnn_binary = switch binary.kind {
@@ -466,7 +508,7 @@ final class PlanBuilder {
         // The jit kernels take AVX-512's 16-channel blocks, not the 8-channel ones a grouped convolution can leave
         // (RegNet's squeeze-and-excitation Mul ran the reference kernel there): channels-last costs one reorder.
         if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
-            let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
+            let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: floatComputeType(of: node.inputs[0]), layout: SLDNN_ACDB)
             if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
                 a = try view(of: node.inputs[0], as: nhwc)
                 (desc, pd) = (nhwc, better)
@@ -504,17 +546,26 @@ final class PlanBuilder {
         let w = conv.weight.shape
         let grouped = conv.groups > 1
         let weightDims = grouped ? [conv.groups, w[0] / conv.groups, w[1], w[2], w[3]] : w
-        let int8 = quantization != nil
+        let int8 = computesInInt8(node)
         let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
         let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
-        let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
+        let outType = type(of: node.output)
+        let dstAny = try MemoryDesc(dims: outDims, type: outType, layout: SLDNN_ANY)
+        // The residual the sum post-op reads: int8 in its own scale under an int8 result (s8 under u8 is
+        // fine), real values under a float32 one.
+        let residual = conv.addsResidual ? node.inputs[1] : nil
+        let residualType: ElementType = switch (residual, int8) {
+        case (nil, _): outType
+        case (let r?, true): outType.isInteger ? quantizedType(of: r) : .f32
+        case (let r?, false): quantization != nil ? .f32 : type(of: r)
+        }
         var weightTensor = conv.weight, bias = conv.bias
         let attr: PrimitiveAttr
         if int8 {
             let (quantized, scales) = try Quantizer.quantizeWeights(conv.weight)
             weightTensor = quantized
-            (attr, bias) = try int8Parameters(input: input, output: node.output, weightScales: scales, bias: conv.bias,
-                                              sum: (node.inputs.count > 1 ? node.inputs[1] : input, conv.addsResidual),
+            (attr, bias) = try int8Parameters(input: input, output: node.output, outputType: outType, weightScales: scales,
+                                              bias: conv.bias, residual: residual.map { ($0, residualType) },
                                               activation: conv.activation)
         } else {
             attr = try PrimitiveAttr(postOps: postOps(sum: conv.addsResidual, activation: conv.activation))
@@ -531,23 +582,27 @@ final class PlanBuilder {
         }
         // Keep the producer's layout when the convolution accepts it (no reorder between layers); let
         // oneDNN choose for the graph input, which is reordered once per batch anyway.
-        let srcType = type(of: input)
+        let srcType = int8 ? quantizedType(of: input) : floatType
         let anySrc = try MemoryDesc(dims: inDims, type: srcType, layout: SLDNN_ANY)
-        let producerSrc = valueViews[input].map { views[$0].desc }
+        // (A producer's layout retyped is not always one the int8 kernels can be generated for: a value stored
+        // in another type is reordered to the layout oneDNN chooses, quantized on the way.)
+        let producerSrc = valueViews[input].map { views[$0].desc }.flatMap { $0.elementType == srcType ? $0 : nil }
         let algorithms = winogradEligible(conv, int8: int8, outDims: outDims) ? [SLDNN_CONV_WINOGRAD, SLDNN_CONV_DIRECT] : [SLDNN_CONV_DIRECT]
         // oneDNN takes every layout, falling back to its reference kernel or a narrower ISA's: the producer's
         // layout is kept only where it gets as good a kernel as oneDNN's own choice, since one reorder costs far
         // less (RegNet's grouped 3×3 convolutions of 8 channels per group ran the reference kernel in the
-        // 16-channel blocks their 1×1 producer left, and the 1×1s after them AVX2 kernels in their 8-channel blocks).
+        // 16-channel blocks their 1×1 producer left, and the 1×1s after them AVX2 kernels in their 8-channel blocks;
+        // int8's reference kernels are far slower still). A descriptor counts once its primitive can be generated
+        // (oneDNN 2.7 accepts some it then fails to generate code for, e.g. bf16 grouped convolutions of 4
+        // channels per group); creating the primitive again later hits oneDNN's cache.
         var found: PrimitiveDesc?
         for algorithm in algorithms {
             for src in [producerSrc, anySrc].compactMap({ $0 }) where found.map(Self.kernelRank) ?? -1 < 2 {
-                // Some descriptors oneDNN accepts fail when their kernel is generated (bf16 grouped convolutions
-                // of 4 channels per group): a candidate counts once its primitive is made (then cached).
                 guard let candidate = try? create(src: src, algorithm), (try? Primitive(candidate)) != nil else { continue }
                 if Self.kernelRank(candidate) > found.map(Self.kernelRank) ?? -1 { found = candidate }
             }
         }
+        if int8, quantization != nil, found == nil { throw Int8LayerUnavailable(layer: node.output) }
         let pd = try found ?? create(src: anySrc, SLDNN_CONV_DIRECT)  // fails again, with oneDNN's reason
         let src = try view(of: input, as: try pd.md(dnnl_query_src_md))
         let weightMemory = try weights.memory(key: "\(node.name).weight\(int8 ? ".s8" : "")", tensor: weightTensor, dims: weightDims,
@@ -555,11 +610,8 @@ final class PlanBuilder {
         let dstDesc = try pd.md(dnnl_query_dst_md)
 
         var out: Int
-        if conv.addsResidual {
-            let residual = node.inputs[1]
-            // The residual in the destination's layout and its own type (int8: an s8 residual under a u8
-            // result; the sum post-op reads it as such).
-            let residualDesc = type(of: residual) == type(of: node.output) ? dstDesc : try dstDesc.retyped(type(of: residual))
+        if let residual {
+            let residualDesc = try dstDesc.converted(to: residualType)
             if let own = valueViews[residual], views[own].desc.equals(residualDesc), isLastUse(of: residual, at: index),
                residual != input {
                 // Accumulate in place onto the residual's bytes: nothing is copied (unless the convolution
@@ -569,8 +621,9 @@ final class PlanBuilder {
             } else {
                 let source = try view(of: residual, as: try naturalDesc(of: residual))
                 let copy = newView(residualDesc)
+                let copyAttr = try conversionAttr(residual, from: views[source].desc, to: residualDesc)
                 let reorder = try PrimitiveDesc("residual copy") {
-                    sldnn_reorder_pd($0, engine.engine, views[source].desc.handle, residualDesc.handle, plainAttr.handle)
+                    sldnn_reorder_pd($0, engine.engine, views[source].desc.handle, residualDesc.handle, copyAttr.handle)
                 }
                 try append(reorder, [(DNNLArg.src, read(source)), (DNNLArg.dst, write(copy))], layer: node.name,
                            kind: "residual_copy", detail: "\(outDims)")
@@ -634,9 +687,9 @@ final class PlanBuilder {
         let sourceDims = dims(of: source)
         // A linear layer after a flatten reads the 4-D tensor directly, with 4-D weights [O, C, H, W].
         let weightDims = sourceDims.count == 4 ? [w[0]] + Array(sourceDims.dropFirst()) : w
-        let src = try view(of: source, as: try naturalDesc(of: source))
+        let int8 = computesInInt8(node)
+        let src = try view(of: source, as: try desc(of: source, in: int8 ? quantizedType(of: source) : floatType))
         let srcDesc = views[src].desc
-        let int8 = quantization != nil
         let weightsAny = try MemoryDesc(dims: weightDims, type: int8 ? .s8 : act, layout: SLDNN_ANY)
         let biasDesc = try MemoryDesc(dims: [w[0]], type: .f32, layout: SLDNN_A)
         let dstType: ElementType = node.output == graph.output ? .f32 : type(of: node.output)
@@ -646,9 +699,8 @@ final class PlanBuilder {
         if int8 {
             let (quantized, scales) = try Quantizer.quantizeWeights(weightTensor)
             weightTensor = quantized
-            (attr, bias) = try int8Parameters(input: source, output: node.output == graph.output ? nil : node.output,
-                                              weightScales: scales, bias: linear.bias, sum: (source, false),
-                                              activation: linear.activation)
+            (attr, bias) = try int8Parameters(input: source, output: node.output, outputType: dstType, weightScales: scales,
+                                              bias: linear.bias, residual: nil, activation: linear.activation)
         } else {
             attr = try PrimitiveAttr(postOps: postOps(sum: false, activation: linear.activation))
         }

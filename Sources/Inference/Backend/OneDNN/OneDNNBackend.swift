@@ -54,7 +54,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     private let weights: WeightCache
     private var plans: [Int: ExecutionPlan] = [:]
     private let main: ExecutionPlan
-    private let quantization: [ValueID: ActivationQuantization]?
+    private let quantization: Int8Plan?
     private let lock = NSLock()
 
     init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, microBatch: Int?,
@@ -77,20 +77,31 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         engine = try DNNLEngine()
         weights = WeightCache(engine: engine)
         if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
+        var plan: Int8Plan?
+        var built: ExecutionPlan?
         if precision == .int8, let calibration {
             let stats = try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize)
-            quantization = try Quantizer.plan(graph, maxAbs: stats.maxAbs, inputMaxAbs: stats.inputMaxAbs)
-        } else {
-            quantization = nil
+            var floatLayers = try Quantizer.floatLayers(graph)
+            // A layer oneDNN has no int8 kernel for (some post-op combinations) computes in float32.
+            while built == nil {
+                plan = Quantizer.plan(graph, ranges: stats.ranges, inputRange: stats.input, floatLayers: floatLayers)
+                do {
+                    built = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision,
+                                            weights: weights, quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
+                } catch let unavailable as Int8LayerUnavailable where !floatLayers.contains(unavailable.layer) {
+                    floatLayers.insert(unavailable.layer)
+                }
+            }
         }
-        main = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
-                               quantization: quantization, convolutionAlgorithm: convolutionAlgorithm).build()
+        quantization = plan
+        main = try built ?? PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
+                                        quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
         plans[self.microBatch] = main
     }
 
-    /// The largest magnitude every value reaches on `samples`, from a float32 run that keeps them all.
+    /// The range every value spans on `samples`, from a float32 run that keeps them all.
     static func calibrate(graph: Graph, engine: DNNLEngine, samples: Tensor, batchSize: Int) throws
-        -> (maxAbs: [ValueID: Float], inputMaxAbs: Float) {
+        -> (ranges: [ValueID: ValueRange], input: ValueRange) {
         let perSample = graph.inputShape.reduce(1, *)
         guard samples.shape.count == graph.inputShape.count + 1, Array(samples.shape.dropFirst()) == graph.inputShape,
               samples.shape[0] >= 1 else {
@@ -100,10 +111,10 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         let shapes = try graph.inferShapes()
         let weights = WeightCache(engine: engine)
         var plans: [Int: ExecutionPlan] = [:]
-        var maxAbs: [ValueID: Float] = [:]
-        var inputMaxAbs: Float = 0
+        var ranges: [ValueID: ValueRange] = [:]
+        var inputRange = ValueRange()
         try source.withFloats { floats in
-            inputMaxAbs = floats.reduce(Float(0)) { max($0, abs($1)) }
+            sldnn_widen_range(floats.baseAddress, floats.count, &inputRange.lower, &inputRange.upper)
             var start = 0
             while start < samples.shape[0] {
                 let count = min(batchSize, samples.shape[0] - start)
@@ -115,14 +126,15 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
                 try plan.execute(stream: engine.stream)
                 for (value, pointer) in plan.captures {
                     let n = count * (shapes[value] ?? []).reduce(1, *)
+                    var range = ranges[value] ?? ValueRange()
                     // Invariant: a capture is plain float32 [count, ...shape] in the plan's arena.
-                    let data = UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: Float.self), count: n)
-                    maxAbs[value] = max(maxAbs[value] ?? 0, data.reduce(Float(0)) { max($0, abs($1)) })
+                    sldnn_widen_range(pointer.assumingMemoryBound(to: Float.self), n, &range.lower, &range.upper)
+                    ranges[value] = range
                 }
                 start += count
             }
         }
-        return (maxAbs, inputMaxAbs)
+        return (ranges, inputRange)
     }
 
     public var dispatchReport: [DispatchRecord] { main.records }
