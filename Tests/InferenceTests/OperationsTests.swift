@@ -101,6 +101,26 @@ struct OperationsTests {
         #expect(missing?.message.contains("calibration") == true)
     }
 
+    /// Copies of one model (layout tuning compiles several) calibrate once and quantize alike.
+    @Test func int8CopiesShareOneCalibrationPass() throws {
+        let memo = CalibrationMemo()
+        let backend = OneDNNBackend(threads: 1, calibration: try Self.input(), calibrationMemo: memo)
+        let first = try backend.compile(try Self.graph(), batchSize: 2, precision: .int8)
+        let second = try backend.compile(try Self.graph(), batchSize: 1, precision: .int8)
+        #expect(memo.passes == 1)
+        let alone = try OneDNNBackend(threads: 1, calibration: try Self.input()).compile(try Self.graph(), batchSize: 2, precision: .int8)
+        let expected = try alone.run(try Self.input()).floats()
+        #expect(try first.run(try Self.input()).floats() == expected)
+        let single = try Self.input().shape.dropFirst().reduce(1, *)
+        let firstSample = try Array(Self.input().floats().prefix(single))
+        var output = [Float](repeating: .nan, count: expected.count / 2)
+        try firstSample.withUnsafeBufferPointer { input in
+            try output.withUnsafeMutableBufferPointer { try second.run(input: input, count: 1, output: $0) }
+        }
+        // (A batch of one may get other kernels: the last bits can differ.)
+        #expect(zip(output, expected).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
+
     @Test func passesFuseOnlyWhatTheyMay() throws {
         let optimised = try GraphOptimizer.optimize(try Self.graph())
         let kinds = optimised.nodes.map(\.operation.kindName)

@@ -11,6 +11,8 @@ public struct ResNetFactory: ModelFactory {
     public let calibration: CalibrationSource?
     /// `calibration` once read or collected from the input (`AutoCalibration`): what the backend gets.
     public let calibrationSamples: Tensor?
+    /// The calibration pass's statistics, measured by the first copy compiled and reused by the others.
+    private let calibrationMemo = CalibrationMemo()
     public let convolutionAlgorithm: ConvolutionAlgorithm
 
     public init(model: String, weights: String?, precision: Precision, calibration: CalibrationSource?,
@@ -63,7 +65,8 @@ public struct ResNetFactory: ModelFactory {
     public func compile(batchSize: Int, threads: Int?) throws -> any CompiledModel {
         let graph = try graph()
         let samples = try calibrationTensor()
-        return try OneDNNBackend(threads: threads, calibration: samples, convolutionAlgorithm: convolutionAlgorithm)
+        return try OneDNNBackend(threads: threads, calibration: samples, calibrationMemo: calibrationMemo,
+                                 convolutionAlgorithm: convolutionAlgorithm)
             .compile(graph, batchSize: batchSize, precision: precision)
     }
 }

@@ -9,24 +9,57 @@ public struct OneDNNBackend: Backend {
     public var threads: Int?
     /// int8 only: representative inputs [N, ...inputShape] whose activations set the quantization scales.
     public var calibration: Tensor?
+    /// int8 only: where the copies of one model compiled from the same graph and samples keep the calibration
+    /// pass's statistics, so that only the first copy runs it (layout tuning compiles several).
+    public var calibrationMemo: CalibrationMemo?
     /// Samples the primitives process at a time: a batch runs as consecutive micro-batches, so that each
     /// layer's activations stay in cache. nil: 2 per thread, at least 4 (measured on ResNet-50 here, batch
     /// 64 on 2 threads: bf16 and int8 run about 18% faster in micro-batches of 2 to 8 than whole, fp32 the same).
     public var microBatch: Int?
     public var convolutionAlgorithm: ConvolutionAlgorithm
 
-    public init(threads: Int? = nil, calibration: Tensor? = nil, microBatch: Int? = nil,
+    public init(threads: Int? = nil, calibration: Tensor? = nil, calibrationMemo: CalibrationMemo? = nil, microBatch: Int? = nil,
                 convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
         self.threads = threads
         self.calibration = calibration
+        self.calibrationMemo = calibrationMemo
         self.microBatch = microBatch
         self.convolutionAlgorithm = convolutionAlgorithm
     }
 
     public func compile(_ graph: Graph, batchSize: Int, precision: Precision) throws -> any CompiledModel {
         try OneDNNModel(graph: GraphOptimizer.optimize(graph), batchSize: batchSize, precision: precision, threads: threads,
-                        calibration: calibration, microBatch: microBatch, convolutionAlgorithm: convolutionAlgorithm)
+                        calibration: calibration, calibrationMemo: calibrationMemo, microBatch: microBatch,
+                        convolutionAlgorithm: convolutionAlgorithm)
     }
+}
+
+/// The ranges a calibration pass measured, kept for the next copy of the same model (see
+/// `OneDNNBackend.calibrationMemo`). A graph of another shape than the one measured is calibrated afresh.
+public final class CalibrationMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var measured: (graph: String, stats: CalibrationStats)?
+    /// Calibration passes run so far.
+    public private(set) var passes = 0
+
+    public init() {}
+
+    func stats(for graph: Graph, _ calibrate: () throws -> CalibrationStats) rethrows -> CalibrationStats {
+        let key = "\(graph.inputShape) \(graph.nodes.count) \(graph.output)"
+        return try lock.withLock {
+            if let measured, measured.graph == key { return measured.stats }
+            let stats = try calibrate()
+            measured = (key, stats)
+            passes += 1
+            return stats
+        }
+    }
+}
+
+/// The range every value of a graph spanned on the calibration samples, and the input's.
+struct CalibrationStats {
+    var ranges: [ValueID: ValueRange]
+    var input: ValueRange
 }
 
 /// How convolutions compute.
@@ -57,8 +90,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     private let quantization: Int8Plan?
     private let lock = NSLock()
 
-    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, microBatch: Int?,
-         convolutionAlgorithm: ConvolutionAlgorithm) throws {
+    init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, calibrationMemo: CalibrationMemo?,
+         microBatch: Int?, convolutionAlgorithm: ConvolutionAlgorithm) throws {
         guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
         if let microBatch, microBatch < 1 { throw InferenceError(.invalidGraph, "micro-batch must be at least 1, is \(microBatch)") }
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -80,7 +113,9 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         var plan: Int8Plan?
         var built: ExecutionPlan?
         if precision == .int8, let calibration {
-            let stats = try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize)
+            let engine = engine
+            let measure = { try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize) }
+            let stats = try calibrationMemo?.stats(for: graph, measure) ?? measure()
             var floatLayers = try Quantizer.floatLayers(graph)
             // A layer oneDNN has no int8 kernel for (some post-op combinations) computes in float32.
             while built == nil {
@@ -100,8 +135,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     }
 
     /// The range every value spans on `samples`, from a float32 run that keeps them all.
-    static func calibrate(graph: Graph, engine: DNNLEngine, samples: Tensor, batchSize: Int) throws
-        -> (ranges: [ValueID: ValueRange], input: ValueRange) {
+    static func calibrate(graph: Graph, engine: DNNLEngine, samples: Tensor, batchSize: Int) throws -> CalibrationStats {
         let perSample = graph.inputShape.reduce(1, *)
         guard samples.shape.count == graph.inputShape.count + 1, Array(samples.shape.dropFirst()) == graph.inputShape,
               samples.shape[0] >= 1 else {
@@ -134,7 +168,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
                 start += count
             }
         }
-        return (ranges, inputRange)
+        return CalibrationStats(ranges: ranges, input: inputRange)
     }
 
     public var dispatchReport: [DispatchRecord] { main.records }
