@@ -73,7 +73,11 @@ struct Bench: ParsableCommand {
         runner.runOptions = model.arguments + preprocessing.arguments + tensorInput.arguments
         runner.batchSize = batchSize
         runner.runPeers = !noPeers
-        if !noModelOnly { runner.modelOnly = ModelOnlyBenchmark(factory: model.factory(), batchSize: batchSize) }
+        if !noModelOnly {
+            var factory = model.factory()
+            if factory.needsAutoCalibration { factory = try factory.calibratedOnSeededSamples(count: 16) }
+            runner.modelOnly = ModelOnlyBenchmark(factory: factory, batchSize: batchSize)
+        }
         runner.peersDirectory = peers
         runner.strategies = try strategyList()
         let report = try runner.run { printError($0) }

@@ -203,4 +203,15 @@ struct EvalScoringTests {
         #expect(throws: PipelineError.self) { try CalibrationSource.parse("auto:0") }
         #expect(throws: PipelineError.self) { try CalibrationSource.parse("auto:x") }
     }
+
+    @Test("sluice bench's model-only rows: int8 with auto calibration and no dataset calibrates on seeded samples")
+    func seededCalibrationForTiming() throws {
+        let factory = ResNetFactory(model: ONNXCommandLineTests.tiny, weights: nil, precision: .int8, calibration: .auto(count: 256))
+        #expect(factory.needsAutoCalibration)
+        let seeded = try factory.calibratedOnSeededSamples(count: 4)
+        #expect(!seeded.needsAutoCalibration)
+        #expect(seeded.calibrationSamples?.shape == [4, 3, 32, 32])
+        let model = try seeded.makeModel(batchSize: 2, threads: 1)
+        #expect(model.classCount > 0)
+    }
 }

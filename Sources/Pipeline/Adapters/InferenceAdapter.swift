@@ -1,5 +1,6 @@
 import Inference
 import ONNX
+import SeededRandom
 
 /// A torchvision ResNet, or an ONNX model (`model` a path ending in .onnx), compiled by the oneDNN backend, as the
 /// pipeline's model.
@@ -36,6 +37,15 @@ public struct ResNetFactory: ModelFactory {
     public func calibrated(with samples: Tensor) -> ResNetFactory {
         ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, calibrationSamples: samples,
                       convolutionAlgorithm: convolutionAlgorithm)
+    }
+
+    /// For timing only (`sluice bench`'s model-only rows, which have no dataset): `auto` calibration on seeded
+    /// samples uniform in [-2, 2], the range of normalised images; the scales they give do not change the speed.
+    public func calibratedOnSeededSamples(count: Int) throws -> ResNetFactory {
+        let shape = try graph().inputShape
+        var random = SplitMix64(seed: 17)
+        let values = (0..<(count * shape.reduce(1, *))).map { _ in Float(random.next() >> 40) / Float(1 << 24) * 4 - 2 }
+        return calibrated(with: try Tensor(shape: [count] + shape, values: values))
     }
 
     /// Whether the samples must still be collected from an input dataset.
