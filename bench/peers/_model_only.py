@@ -11,6 +11,7 @@ It measures the way sluice-infer-bench measures Sluice, so that the figures comp
 """
 
 import argparse
+import hashlib
 import json
 import sys
 import threading
@@ -36,6 +37,15 @@ def parse_args(doc, extra=None):
     args.precisions = [p for p in args.precisions.split(",") if p]
     args.streams = [int(s) for s in args.streams.split(",") if s]
     return args
+
+
+def file_tag(path):
+    """A short content hash of a model file: the key its quantised copies are cached under."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
 
 
 def input_batch(shape, batch, seed=7):

@@ -17,7 +17,6 @@ its own thread. Prints one JSON object per line.
 
 Not installed by CI: `pip install onnxruntime onnx numpy`.
 """
-import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -26,14 +25,6 @@ import _model_only as m
 
 PEER = "onnxruntime"
 NO_BF16 = "ONNX Runtime's CPU execution provider has no bf16 path on x86"
-
-
-def file_tag(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
 
 
 def quantised(args, name, shape, cache):
@@ -49,7 +40,7 @@ def quantised(args, name, shape, cache):
             sample = next(self.samples, None)
             return None if sample is None else {name: sample}
 
-    path = cache / f"{Path(args.onnx).stem}-{file_tag(args.onnx)}-ort-qdq-n{args.calibration_samples}.onnx"
+    path = cache / f"{Path(args.onnx).stem}-{m.file_tag(args.onnx)}-ort-qdq-n{args.calibration_samples}.onnx"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         prepared = path.with_suffix(".prepared.onnx")

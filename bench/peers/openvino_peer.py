@@ -17,7 +17,6 @@ INFERENCE_NUM_THREADS --threads, S infer requests each driven by its own thread;
 
 Not installed by CI: `pip install openvino nncf` (bench/peers/requirements-peers.txt).
 """
-import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -28,19 +27,11 @@ PEER = "openvino"
 OV_PRECISION = {"fp32": "f32", "bf16": "bf16"}
 
 
-def file_tag(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
-
-
 def quantised(core, args, shape, cache):
     """The NNCF int8 model of args.onnx, from the cache or quantised now (not timed)."""
     import nncf
     import openvino as ov
-    path = cache / f"{Path(args.onnx).stem}-{file_tag(args.onnx)}-nncf-int8-n{args.calibration_samples}.xml"
+    path = cache / f"{Path(args.onnx).stem}-{m.file_tag(args.onnx)}-nncf-int8-n{args.calibration_samples}.xml"
     if not path.is_file():
         model = core.read_model(args.onnx)
         samples = m.calibration_samples(shape, args.calibration_samples)
