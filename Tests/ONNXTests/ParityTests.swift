@@ -21,29 +21,23 @@ struct ONNXParityTests {
 
     /// bf16 runs every operator too; its logits agree on the top class and within bf16's precision.
     @Test func tinyModelInBF16AgreesOnTop1() throws {
-        let model = try ONNXModel.load(path: ONNXFixtures.path("tiny_opset17.onnx"))
-        let input = try NumpyFile.read(path: ONNXFixtures.path("tiny_input.npy"))
-        let expected = try NumpyFile.read(path: ONNXFixtures.path("tiny_opset17_ort.npy")).floats()
-        let compiled = try OneDNNBackend(threads: 1).compile(model.graph, batchSize: 4, precision: .bf16)
-        let actual = try compiled.run(input).floats()
-        #expect(actual.count == expected.count)
-        let width = 20, classes = 10  // logits, then their softmax
-        for row in 0..<(expected.count / width) {
-            let a = Array(actual[(row * width)..<(row * width + classes)]), e = Array(expected[(row * width)..<(row * width + classes)])
-            #expect(a.indices.max { a[$0] < a[$1] } == e.indices.max { e[$0] < e[$1] })
-        }
-        let delta = zip(actual, expected).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-        #expect(delta <= 0.05 * 1.5)
+        try checkTinyModel(precision: .bf16, calibrated: false, tolerance: 0.05 * 1.5)
     }
 
     /// int8 runs every operator the importer lowers (mixed precision where oneDNN has no int8 kernel):
     /// calibrated on the same three inputs, the logits stay close to ONNX Runtime's and the top classes agree.
     @Test func tinyModelInInt8RunsEveryOperator() throws {
+        try checkTinyModel(precision: .int8, calibrated: true, tolerance: 0.1 * 1.5)
+    }
+
+    /// The committed tiny model in `precision` against ONNX Runtime's fp32 outputs: the same top class per row,
+    /// and every output (logits, then their softmax) within `tolerance`.
+    private func checkTinyModel(precision: Precision, calibrated: Bool, tolerance: Float) throws {
         let model = try ONNXModel.load(path: ONNXFixtures.path("tiny_opset17.onnx"))
         let input = try NumpyFile.read(path: ONNXFixtures.path("tiny_input.npy"))
         let expected = try NumpyFile.read(path: ONNXFixtures.path("tiny_opset17_ort.npy")).floats()
-        let compiled = try OneDNNBackend(threads: 1, calibration: input).compile(model.graph, batchSize: 4, precision: .int8)
-        let actual = try compiled.run(input).floats()
+        let backend = OneDNNBackend(threads: 1, calibration: calibrated ? input : nil)
+        let actual = try backend.compile(model.graph, batchSize: 4, precision: precision).run(input).floats()
         #expect(actual.count == expected.count)
         let width = 20, classes = 10  // logits, then their softmax
         for row in 0..<(expected.count / width) {
@@ -51,8 +45,7 @@ struct ONNXParityTests {
             #expect(a.indices.max { a[$0] < a[$1] } == e.indices.max { e[$0] < e[$1] })
         }
         let delta = zip(actual, expected).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
-        print("tiny int8: max |Δ| \(delta)")
-        #expect(delta <= 0.1 * 1.5)
+        #expect(delta <= tolerance, "\(precision): max |Δ| \(delta)")
     }
 
     /// Batches smaller and larger than the compiled batch size give the same rows.

@@ -1,6 +1,6 @@
 /// Top-1 and top-5 accuracy against the labels, and per class (for the classes the labels hold).
-public struct AccuracyReport: Codable, Sendable, Equatable {
-    public struct ClassCount: Codable, Sendable, Equatable {
+public struct AccuracyReport: Encodable, Sendable, Equatable {
+    public struct ClassCount: Encodable, Sendable, Equatable {
         public let index: Int
         public let name: String
         public let wordNetID: String?
@@ -56,15 +56,6 @@ public struct AccuracyReport: Codable, Sendable, Equatable {
     }
 
     public init() {}
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        scored = try container.decode(Int.self, forKey: .scored)
-        top1Correct = try container.decode(Int.self, forKey: .top1Correct)
-        top5Correct = try container.decodeIfPresent(Int.self, forKey: .top5Correct) ?? 0
-        top5Available = container.contains(.top5)
-        perClass = try container.decode([ClassCount].self, forKey: .perClass)
-    }
 }
 
 extension AccuracyReport.ClassCount {

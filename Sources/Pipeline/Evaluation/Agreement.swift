@@ -1,7 +1,7 @@
 /// How far one run's predictions are from a reference run's on the same images (e.g. int8 against fp32):
 /// top-1 agreement (same class first), top-5 agreement (the reference's first class in our top 5) and, when
 /// both runs kept their logits, the largest and the mean |Δlogit|.
-public struct AgreementReport: Codable, Sendable, Equatable {
+public struct AgreementReport: Encodable, Sendable, Equatable {
     public var reference: String
     public var compared = 0
     public var top1Agreeing = 0
@@ -59,15 +59,5 @@ public struct AgreementReport: Codable, Sendable, Equatable {
         try container.encode(top5Agreement, forKey: .top5Agreement)
         try container.encodeIfPresent(maxAbsLogitDelta, forKey: .maxAbsLogitDelta)
         try container.encodeIfPresent(meanAbsLogitDelta, forKey: .meanAbsLogitDelta)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        reference = try container.decode(String.self, forKey: .reference)
-        compared = try container.decode(Int.self, forKey: .compared)
-        top1Agreeing = try container.decode(Int.self, forKey: .top1Agreeing)
-        top5Agreeing = try container.decode(Int.self, forKey: .top5Agreeing)
-        maxAbsLogitDelta = try container.decodeIfPresent(Double.self, forKey: .maxAbsLogitDelta)
-        meanAbsLogitDelta = try container.decodeIfPresent(Double.self, forKey: .meanAbsLogitDelta)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// What `sluice eval` found: accuracy against the labels, agreement with a reference run, and every id that
 /// could not be scored — labelled without a prediction, or predicted in one run and not the other.
-public struct EvaluationReport: Codable, Sendable {
+public struct EvaluationReport: Encodable, Sendable {
     public var predictions: String
     public var labels: String?
     /// Images left out because they calibrated int8 (`--calibration auto`): scoring them would flatter it.
@@ -71,19 +71,6 @@ public struct EvaluationReport: Codable, Sendable {
         try container.encode(missingInReference, forKey: .missingInReference)
         try container.encode(missingHere, forKey: .missingHere)
         try container.encode(complete, forKey: .complete)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        predictions = try container.decode(String.self, forKey: .predictions)
-        labels = try container.decodeIfPresent(String.self, forKey: .labels)
-        calibrationExcluded = try container.decode(Int.self, forKey: .calibrationExcluded)
-        accuracy = try container.decodeIfPresent(AccuracyReport.self, forKey: .accuracy)
-        agreement = try container.decodeIfPresent(AgreementReport.self, forKey: .agreement)
-        missingPredictions = try container.decode([String].self, forKey: .missingPredictions)
-        unlabelled = try container.decode(Int.self, forKey: .unlabelled)
-        missingInReference = try container.decode([String].self, forKey: .missingInReference)
-        missingHere = try container.decode([String].self, forKey: .missingHere)
     }
 }
 

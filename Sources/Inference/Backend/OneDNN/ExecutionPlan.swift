@@ -262,12 +262,6 @@ final class PlanBuilder {
         try naturalDesc(of: value).converted(to: type)
     }
 
-    /// The type float-only operations (batch-norm, binary) read `value` in: float32 where int8 stores it.
-    private func floatComputeType(of value: ValueID) -> ElementType {
-        let stored = type(of: value)
-        return stored.isInteger ? .f32 : stored
-    }
-
     /// What operations without an int8 kernel read: int8 values dequantised to float32.
     private func floatDesc(of value: ValueID) throws -> MemoryDesc {
         let natural = try naturalDesc(of: value)
@@ -394,25 +388,17 @@ final class PlanBuilder {
         case .linear(let linear):
             try lowerLinear(linear, node: node, outDims: outDims)
         case .batchNorm(let bn):
-            let natural = try floatDesc(of: node.inputs[0])
-            var src = try view(of: node.inputs[0], as: natural)
             func create(_ desc: MemoryDesc) throws -> PrimitiveDesc {
                 try PrimitiveDesc("batch-norm \(node.name)") {
                     sldnn_batch_norm_pd($0, engine.engine, desc.handle, desc.handle, bn.epsilon, plainAttr.handle)
                 }
             }
-            var pd = try create(views[src].desc)
             // A batch norm that could not be folded (DenseNet's, after each Concat, whose output is plain) gets
             // oneDNN's generic kernel in the plain layout: in bf16 it took half of DenseNet-121's time.
             // Channels-last has a jit kernel, for one reorder.
-            if !pd.implementation.contains("jit"), outDims.count == 4 {
-                let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: floatComputeType(of: node.inputs[0]), layout: SLDNN_ACDB)
-                if let better = try? create(nhwc), better.implementation.contains("jit"), (try? Primitive(better)) != nil {
-                    src = try view(of: node.inputs[0], as: nhwc)
-                    pd = better
-                }
-            }
-            let desc = views[src].desc
+            let (pd, desc) = try withFastLayout(node.inputs[0], in: try floatDesc(of: node.inputs[0]), rank: outDims.count,
+                                                isSlow: { !$0.implementation.contains("jit") }, create)
+            let src = try view(of: node.inputs[0], as: desc)
             let out = newView(desc)
             try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.mean, .fixed(weights.plainVector(bn.mean))),
                             (DNNLArg.variance, .fixed(weights.plainVector(bn.variance))),
@@ -475,9 +461,19 @@ final class PlanBuilder {
         return name.hasPrefix("ref") ? 0 : name.contains("avx512") ? 2 : 1
     }
 
+    /// The operation `create` makes for `value` in layout `desc` or, where that gets only a kernel `isSlow`
+    /// rejects and channels-last gets one it accepts (built, not only described), in channels-last of the same
+    /// type: one reorder costs far less than a reference or generic kernel.
+    private func withFastLayout(_ value: ValueID, in desc: MemoryDesc, rank: Int, isSlow: (PrimitiveDesc) -> Bool,
+                                _ create: (MemoryDesc) throws -> PrimitiveDesc) throws -> (PrimitiveDesc, MemoryDesc) {
+        let pd = try create(desc)
+        guard isSlow(pd), rank == 4, let type = desc.elementType else { return (pd, desc) }
+        let nhwc = try MemoryDesc(dims: dims(of: value), type: type, layout: SLDNN_ACDB)
+        guard let better = try? create(nhwc), !isSlow(better), (try? Primitive(better)) != nil else { return (pd, desc) }
+        return (better, nhwc)
+    }
+
     private func lowerBinary(_ binary: Binary, node: Node, outDims: [Int]) throws {
-        var a = try view(of: node.inputs[0], as: try floatDesc(of: node.inputs[0]))
-        var desc = views[a].desc
         // The second operand in a plain layout with its own (broadcast) dimensions, aligned to the right.
         let second: ArgRef
         let secondDesc: MemoryDesc
@@ -504,16 +500,11 @@ final class PlanBuilder {
                 sldnn_binary_pd($0, engine.engine, kind, desc.handle, secondDesc.handle, desc.handle, plainAttr.handle)
             }
         }
-        var pd = try create(desc)
         // The jit kernels take AVX-512's 16-channel blocks, not the 8-channel ones a grouped convolution can leave
         // (RegNet's squeeze-and-excitation Mul ran the reference kernel there): channels-last costs one reorder.
-        if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
-            let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: floatComputeType(of: node.inputs[0]), layout: SLDNN_ACDB)
-            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
-                a = try view(of: node.inputs[0], as: nhwc)
-                (desc, pd) = (nhwc, better)
-            }
-        }
+        let (pd, desc) = try withFastLayout(node.inputs[0], in: try floatDesc(of: node.inputs[0]), rank: outDims.count,
+                                            isSlow: { $0.implementation.hasPrefix("ref") }, create)
+        let a = try view(of: node.inputs[0], as: desc)
         let out = newView(desc)
         try append(pd, [(DNNLArg.src, read(a)), (DNNLArg.src1, second), (DNNLArg.dst, write(out))],
                    layer: node.name, kind: binary.kind.rawValue, detail: "\(outDims)")
@@ -681,7 +672,6 @@ final class PlanBuilder {
 
     private func lowerPooling(_ node: Node, kind: sldnn_pooling, kernel: [Int], stride: [Int], padding: [Int],
                               paddingR: [Int64], dilation: [Int], outDims: [Int]) throws {
-        var src = try view(of: node.inputs[0], as: try naturalDesc(of: node.inputs[0]))
         let dstAny = try MemoryDesc(dims: outDims, type: type(of: node.output), layout: SLDNN_ANY)
         let s = stride.map(Int64.init), k = kernel.map(Int64.init), d = dilation.map(Int64.init)
         let pl = padding.map(Int64.init)
@@ -690,16 +680,11 @@ final class PlanBuilder {
                 sldnn_pooling_pd($0, engine.engine, kind, srcDesc.handle, dstAny.handle, s, k, d, pl, paddingR, plainAttr.handle)
             }
         }
-        var pd = try create(views[src].desc)
         // As for binary operations: bf16 pooling has no jit kernel in 8-channel blocks (RegNet's squeeze-and-
         // excitation pools ran the reference kernel there); channels-last costs one reorder.
-        if pd.implementation.hasPrefix("ref"), outDims.count == 4 {
-            let nhwc = try MemoryDesc(dims: dims(of: node.inputs[0]), type: type(of: node.inputs[0]), layout: SLDNN_ACDB)
-            if let better = try? create(nhwc), !better.implementation.hasPrefix("ref"), (try? Primitive(better)) != nil {
-                src = try view(of: node.inputs[0], as: nhwc)
-                pd = better
-            }
-        }
+        let (pd, srcDesc) = try withFastLayout(node.inputs[0], in: try naturalDesc(of: node.inputs[0]), rank: outDims.count,
+                                               isSlow: { $0.implementation.hasPrefix("ref") }, create)
+        let src = try view(of: node.inputs[0], as: srcDesc)
         let out = newView(try pd.md(dnnl_query_dst_md))
         try append(pd, [(DNNLArg.src, read(src)), (DNNLArg.dst, write(out))], layer: node.name,
                    kind: node.operation.kindName, detail: "\(dims(of: node.inputs[0]))→\(outDims)")
