@@ -110,6 +110,8 @@ final class PlanBuilder {
         case .int8:
             guard int8Plan != nil else { throw InferenceError(.invalidGraph, "int8 plans need calibrated scales") }
             act = .f32
+        case .fp16, .tf32:
+            throw InferenceError(.unsupported, "--precision \(precision.rawValue) runs on CUDA GPUs (--device cuda); the CPU backend computes in fp32, bf16 or int8")
         }
         self.quantization = precision == .int8 ? int8Plan?.quantization : nil
         self.storedInt8 = precision == .int8 ? int8Plan?.storedInt8 ?? [] : []
