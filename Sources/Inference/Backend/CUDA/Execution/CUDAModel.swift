@@ -15,21 +15,28 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
     public let graph: Graph
     public let algorithmSearch: CUDAAlgorithmSearch
 
-    /// One forward pass: its plan, input and output buffers, steps and captured graph.
+    /// One forward pass: its plan, input and output buffers, arena, steps and captured graph.
     final class Forward {
         let plan: CUDAPlan
         let input: DeviceMemory
         let output: DeviceMemory
-        let steps: [any DeviceStep]
-        let graph: GraphExec
+        let arena: DeviceMemory
+        private(set) var steps: [any DeviceStep]
+        private(set) var graph: GraphExec?
         /// Bytes of one sample's input and output on the device.
         let inputBytesPerSample: Int
         let outputBytesPerSample: Int
 
-        init(plan: CUDAPlan, input: DeviceMemory, output: DeviceMemory, steps: [any DeviceStep], graph: GraphExec,
+        init(plan: CUDAPlan, input: DeviceMemory, output: DeviceMemory, arena: DeviceMemory, steps: [any DeviceStep], graph: GraphExec,
              inputBytesPerSample: Int, outputBytesPerSample: Int) {
-            (self.plan, self.input, self.output, self.steps, self.graph) = (plan, input, output, steps, graph)
+            (self.plan, self.input, self.output, self.arena, self.steps, self.graph) = (plan, input, output, arena, steps, graph)
             (self.inputBytesPerSample, self.outputBytesPerSample) = (inputBytesPerSample, outputBytesPerSample)
+        }
+
+        /// The executable graph first, then the steps' descriptors; the buffers go with the object.
+        func tearDown() {
+            graph = nil
+            steps = []
         }
     }
 
@@ -70,8 +77,10 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
 
         try session.makeCurrent()
         let architecture = session.computeCapability.virtualArchitecture
-        let ptx = try session.nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
-                                                 options: ["--gpu-architecture=\(architecture)"] + CUDAKernelSource.compileOptions)
+        let ptx = try cache.kernelPTX(architecture: architecture) {
+            try session.nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
+                                           options: ["--gpu-architecture=\(architecture)"] + CUDAKernelSource.compileOptions)
+        }
         module = try KernelModule(session: session, ptx: ptx)
         stream = try Stream(session: session)
         cudnn = try CUDNNHandle(session: session, stream: stream)
@@ -88,11 +97,13 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
                                 workspace: workspace)
     }
 
+    /// Waits for the stream, then destroys the graphs and steps, then (as the properties go) the handles, module,
+    /// buffers, events and stream; the session, which every one of them holds, releases the primary context last.
     deinit {
         try? session.makeCurrent()
-        // Nothing of this model may still run while its graphs and buffers go.
         _ = session.driver.cuStreamSynchronize(stream.handle)
-        floatForward = nil
+        floatForward?.tearDown()
+        main.tearDown()
     }
 
     /// The weights in the plan's types and layouts, converted on the CPU and uploaded, or found in the cache.
@@ -115,9 +126,12 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
     private static func forward(plan: CUDAPlan, session: CUDASession, stream: Stream, module: KernelModule, cudnn: CUDNNHandle,
                                 cublasLt: CUBLASLtHandle, cache: CUDAWeightCache, search: CUDAAlgorithmSearch, scalars: Scalars,
                                 weights: DeviceMemory, arena: DeviceMemory, workspace: DeviceMemory) throws -> Forward {
-        guard plan.arenaByteCount <= arena.byteCount, plan.weightsByteCount <= weights.byteCount else {
-            throw InferenceError(.invalidGraph, "CUDA plan: an arena of \(plan.arenaByteCount) bytes and weights of \(plan.weightsByteCount); the model allocated \(arena.byteCount) and \(weights.byteCount)")
+        guard plan.weightsByteCount <= weights.byteCount else {
+            throw InferenceError(.invalidGraph, "CUDA plan: weights of \(plan.weightsByteCount) bytes; \(weights.byteCount) were uploaded")
         }
+        // Forward passes of one model run one at a time: they share the arena where it is large enough.
+        let arena = plan.arenaByteCount <= arena.byteCount
+            ? arena : try DeviceMemory(session: session, byteCount: plan.arenaByteCount, purpose: "activation arena")
         let inputTensor = plan.tensor(plan.input), outputTensor = plan.tensor(plan.output)
         guard outputTensor.dtype == .float32, inputTensor.shape.n == plan.batchSize, outputTensor.shape.n == plan.batchSize else {
             throw InferenceError(.invalidGraph, "CUDA plan: input \(inputTensor.shape) and output \(outputTensor.shape) \(outputTensor.dtype) for batch \(plan.batchSize)")
@@ -140,12 +154,12 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         }
         try session.driver.check(session.driver.cuStreamSynchronize(stream.handle), "cuStreamSynchronize (warm-up pass)")
         let graph = try GraphExec(session: session, stream: stream, steps: steps)
-        return Forward(plan: plan, input: input, output: output, steps: steps, graph: graph,
+        return Forward(plan: plan, input: input, output: output, arena: arena, steps: steps, graph: graph,
                        inputBytesPerSample: inputTensor.byteCount / plan.batchSize,
                        outputBytesPerSample: outputTensor.byteCount / plan.batchSize)
     }
 
-    public var dispatchReport: [DispatchRecord] { main.steps.map(\.record) }
+    public var dispatchReport: [DispatchRecord] { lock.withLock { main.steps.map(\.record) } }
 
     /// Bytes of the activation arena, the weights (shared between copies) and the workspace.
     public var deviceBytes: (arena: Int, weights: Int, workspace: Int) { (arena.byteCount, weights.byteCount, workspace.byteCount) }
@@ -176,6 +190,10 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
             } else {
                 try session.makeCurrent()
                 let plan = try CUDAPlan.build(graph: graph, batchSize: batchSize, precision: precision, inputEncoding: .float32NCHW)
+                // The same graph lowers to the same weights whatever the input encoding.
+                guard plan.weights == main.plan.weights else {
+                    throw InferenceError(.invalidGraph, "CUDA plan: the float32-input plan places its weights differently from the uint8 plan's")
+                }
                 forward = try Self.forward(plan: plan, session: session, stream: stream, module: module, cudnn: cudnn, cublasLt: cublasLt,
                                            cache: cache, search: algorithmSearch, scalars: scalars, weights: weights, arena: arena,
                                            workspace: workspace)
@@ -200,7 +218,10 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         try driver.check(driver.cuEventRecord(started.handle, stream.handle), "cuEventRecord")
         try driver.check(driver.cuMemcpyHtoDAsync_v2(forward.input.address, source, inputBytes, stream.handle),
                          "cuMemcpyHtoDAsync_v2 (input batch, \(inputBytes) bytes)")
-        try forward.graph.launch(on: stream)
+        guard let graph = forward.graph else {
+            throw InferenceError(.invalidGraph, "the CUDA model's forward pass was torn down")
+        }
+        try graph.launch(on: stream)
         try driver.check(driver.cuMemcpyDtoHAsync_v2(UnsafeMutableRawPointer(target), forward.output.address, outputBytes, stream.handle),
                          "cuMemcpyDtoHAsync_v2 (logits, \(outputBytes) bytes)")
         try driver.check(driver.cuEventRecord(finished.handle, stream.handle), "cuEventRecord")

@@ -5,16 +5,18 @@ import Foundation
 /// that the second copy neither uploads nor searches again. Pass one cache to every `CUDABackend` whose
 /// models should share.
 public final class CUDAWeightCache: @unchecked Sendable {
-    private final class WeakMemory {
-        weak var memory: DeviceMemory?
-        init(_ memory: DeviceMemory) { self.memory = memory }
+    private final class WeakReference {
+        weak var object: AnyObject?
+        init(_ object: AnyObject) { self.object = object }
     }
 
     private let lock = NSLock()
     /// The loaded libraries and primary context per device ordinal (loaded once for all copies).
     private var sessions: [Int: CUDASession] = [:]
-    private var uploads: [String: WeakMemory] = [:]
+    private var uploads: [String: WeakReference] = [:]
     private var algorithms: [String: ConvolutionChoice] = [:]
+    /// Sluice's kernels compiled by NVRTC, per virtual architecture ("compute_90").
+    private var kernels: [String: String] = [:]
     /// Weight buffers uploaded so far (a copy that found its weights here adds none).
     public private(set) var uploadCount = 0
     /// Convolution algorithm searches run so far (one per distinct shape and device).
@@ -33,14 +35,23 @@ public final class CUDAWeightCache: @unchecked Sendable {
 
     /// Weights whose converted bytes have `fingerprint` on device `ordinal`: the live buffer a copy uploaded,
     /// or a new upload. The lock is held through the upload so that a concurrent copy waits for it.
-    func weights(ordinal: Int, fingerprint: UInt64, byteCount: Int, upload: () throws -> DeviceMemory) rethrows -> DeviceMemory {
+    func weights<Memory: AnyObject>(ordinal: Int, fingerprint: UInt64, byteCount: Int, upload: () throws -> Memory) rethrows -> Memory {
         let key = "cuda:\(ordinal) \(byteCount) \(String(fingerprint, radix: 16))"
         return try lock.withLock {
-            if let live = uploads[key]?.memory { return live }
+            if let live = uploads[key]?.object as? Memory { return live }
             let memory = try upload()
-            uploads[key] = WeakMemory(memory)
+            uploads[key] = WeakReference(memory)
             uploadCount += 1
             return memory
+        }
+    }
+
+    func kernelPTX(architecture: String, compile: () throws -> String) rethrows -> String {
+        try lock.withLock {
+            if let known = kernels[architecture] { return known }
+            let ptx = try compile()
+            kernels[architecture] = ptx
+            return ptx
         }
     }
 

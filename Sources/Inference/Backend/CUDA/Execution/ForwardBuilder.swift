@@ -88,21 +88,9 @@ struct ForwardBuilder {
 
     private func pointer(_ address: UInt64) -> UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: UInt(address)) }
 
-    private func element(_ type: CUDADataType, _ what: String) throws -> DeviceElement {
-        switch type {
-        case .float32: return .float32
-        case .float16: return .float16
-        case .bfloat16: return .bfloat16
-        case .uint8: throw InferenceError(.invalidGraph, "CUDA plan: \(what) is uint8, which cuDNN and cuBLASLt steps do not take here")
-        }
-    }
+    private func element(_ type: CUDADataType, _ what: String) throws -> DeviceElement { try DeviceElement(type, what) }
 
-    private func nhwc(_ tensor: CUDATensor) throws -> NHWCShape {
-        guard tensor.layout == .nhwc else {
-            throw InferenceError(.invalidGraph, "CUDA plan: tensor \(tensor.id) (\(tensor.name)) is \(tensor.layout), a cuDNN step needs NHWC")
-        }
-        return NHWCShape(n: tensor.shape.n, h: tensor.shape.h, w: tensor.shape.w, c: tensor.shape.c)
-    }
+    private func nhwc(_ tensor: CUDATensor) throws -> NHWCShape { try NHWCShape(tensor) }
 
     // MARK: kernels
 
@@ -136,85 +124,29 @@ struct ForwardBuilder {
 
     // MARK: cuDNN
 
-    private func mathType(_ mode: CUDAMathMode) -> Int32 {
-        switch mode {
-        case .tensorOp: CUDNNValue.tensorOpMath
-        case .tf32: CUDNNValue.defaultMath
-        case .fma: CUDNNValue.fmaMath
-        }
-    }
-
     private func convolutionStep(_ step: CUDAConvolutionStep, layer: String) throws -> any DeviceStep {
-        let cudnn = session.cudnn
-        let type = try element(step.dataType, "convolution \(layer)")
-        let inputTensor = try tensor(step.input), outputTensor = try tensor(step.output)
-        let xShape = try nhwc(inputTensor), yShape = try nhwc(outputTensor)
-        guard step.padding.count == 2, step.stride.count == 2, step.dilation.count == 2, step.groups >= 1 else {
-            throw InferenceError(.invalidGraph, "CUDA plan: convolution \(layer) needs 2-d padding, stride and dilation")
-        }
-        let x = try TensorDescriptor(cudnn: cudnn, shape: xShape, element: type, step: layer)
-        let y = try TensorDescriptor(cudnn: cudnn, shape: yShape, element: type, step: layer)
-        let w = try FilterDescriptor(cudnn: cudnn, k: step.k, c: step.c, r: step.r, s: step.s, element: type, step: layer)
-        let convolution = try ConvolutionDescriptor(cudnn: cudnn, padding: step.padding, stride: step.stride, dilation: step.dilation,
-                                                    groups: step.groups, mathType: mathType(step.mathMode), step: layer)
-        try checkOutputShape(x: x, w: w, convolution: convolution, expected: yShape, layer: layer)
-        // The bias is a [1, K, 1, 1] tensor of the data type (cuDNN's fused call, every float configuration).
-        let bias = try TensorDescriptor(cudnn: cudnn, shape: NHWCShape(n: 1, h: 1, w: 1, c: step.k), element: type, step: "\(layer) bias")
-        let residual = try step.residual.map { id -> (TensorDescriptor, UnsafeMutableRawPointer?) in
-            let shape = try nhwc(try tensor(id))
-            guard shape == yShape else {
-                throw InferenceError(.invalidGraph, "CUDA plan: convolution \(layer) adds a residual of \(shape) to its \(yShape) result")
-            }
-            return (try TensorDescriptor(cudnn: cudnn, shape: shape, element: type, step: "\(layer) residual"), pointer(try address(of: id)))
-        }
-        let activation: ActivationDescriptor, clip: ActivationDescriptor?
-        switch step.activation {
-        case .identity:
-            activation = try ActivationDescriptor(cudnn: cudnn, mode: CUDNNValue.activationIdentity, step: layer)
-            clip = nil
-        case .relu:
-            activation = try ActivationDescriptor(cudnn: cudnn, mode: CUDNNValue.activationRelu, step: layer)
-            clip = nil
-        case .clippedRelu(let ceiling):
-            // The fused call takes ReLU and identity only (cudnn_cnn.h's legacy contract); ReLU then the clip
-            // equals the clip.
-            activation = try ActivationDescriptor(cudnn: cudnn, mode: CUDNNValue.activationRelu, step: layer)
-            clip = try ActivationDescriptor(cudnn: cudnn, mode: CUDNNValue.activationClippedRelu, ceiling: Double(ceiling), step: "\(layer) clip")
-        }
+        let d = try ConvolutionDescriptors(cudnn: session.cudnn, step: step, input: try tensor(step.input), output: try tensor(step.output),
+                                           residual: try step.residual.map { try tensor($0) }, layer: layer)
         let xAddress = pointer(try address(of: step.input)), yAddress = pointer(try address(of: step.output))
         let wAddress = pointer(try address(of: step.filter))
         let requiresPrecomp = step.algorithms == .implicitPrecompGemm || step.activation == .identity
-        let key = [session.label, "sm\(session.computeCapability)", "\(xShape)", "\(yShape)",
+        let key = [session.label, "sm\(session.computeCapability)", "\(d.xShape)", "\(d.yShape)",
                    "k\(step.k)r\(step.r)s\(step.s)c\(step.c)", "p\(step.padding)s\(step.stride)d\(step.dilation)g\(step.groups)",
                    step.dataType.rawValue, step.mathMode.rawValue, requiresPrecomp ? "precomp" : "any", search.rawValue,
                    "ws\(memory.workspace.byteCount)"].joined(separator: " ")
         let choice = try cache.convolutionAlgorithm(key: key) {
-            try chooseAlgorithm(x: x, xAddress: xAddress, w: w, wAddress: wAddress, convolution: convolution, y: y, yAddress: yAddress,
-                                mode: step.mathMode, requiresPrecomp: requiresPrecomp, layer: layer)
+            try chooseAlgorithm(x: d.x, xAddress: xAddress, w: d.w, wAddress: wAddress, convolution: d.convolution, y: d.y,
+                                yAddress: yAddress, mode: step.mathMode, requiresPrecomp: requiresPrecomp, layer: layer)
         }
-        try convolution.setMathType(choice.mathType, step: layer)
-        var detail = "\(xShape)→\(yShape) k\(step.r)x\(step.s) s\(step.stride[0])"
-        if step.groups > 1 { detail += " g\(step.groups)" }
-        if step.residual != nil { detail += " +z" }
-        detail += " +\(step.activation) \(step.dataType.rawValue)"
+        try d.convolution.setMathType(choice.mathType, step: layer)
         let record = DispatchRecord(layer: layer, kind: "conv", implementation: "cudnn:\(choice.algorithmName)",
-                                    detail: "\(detail) \(choice.summary)")
-        let fusion = ConvolutionStep.Fusion(bias: bias, biasAddress: pointer(try address(of: step.bias)), residual: residual?.0,
-                                            residualAddress: residual?.1, activation: activation, clip: clip)
-        return ConvolutionStep(record: record, cudnn: cudnn, handle: self.cudnn.handle, x: x, xAddress: xAddress, w: w, wAddress: wAddress,
-                               convolution: convolution, y: y, yAddress: yAddress, fusion: fusion, choice: choice,
+                                    detail: "\(d.detail) \(choice.summary)")
+        let residualAddress = try step.residual.map { pointer(try address(of: $0)) } ?? nil
+        let fusion = ConvolutionStep.Fusion(bias: d.bias, biasAddress: pointer(try address(of: step.bias)), residual: d.residual,
+                                            residualAddress: residualAddress, activation: d.activation, clip: d.clip)
+        return ConvolutionStep(record: record, cudnn: session.cudnn, handle: cudnn.handle, x: d.x, xAddress: xAddress, w: d.w,
+                               wAddress: wAddress, convolution: d.convolution, y: d.y, yAddress: yAddress, fusion: fusion, choice: choice,
                                workspace: memory.workspace.pointer(), workspaceLimit: memory.workspace.byteCount, scalars: scalars)
-    }
-
-    /// cuDNN's own output size must be the plan's (a padding or stride mistake fails here, not as wrong logits).
-    private func checkOutputShape(x: TensorDescriptor, w: FilterDescriptor, convolution: ConvolutionDescriptor, expected: NHWCShape,
-                                  layer: String) throws {
-        var n: Int32 = 0, c: Int32 = 0, h: Int32 = 0, wd: Int32 = 0
-        try session.cudnn.check(session.cudnn.cudnnGetConvolution2dForwardOutputDim(convolution.handle, x.handle, w.handle, &n, &c, &h, &wd),
-                                "cudnnGetConvolution2dForwardOutputDim (\(layer))")
-        guard Int(n) == expected.n, Int(c) == expected.c, Int(h) == expected.h, Int(wd) == expected.w else {
-            throw InferenceError(.invalidGraph, "CUDA plan: convolution \(layer) gives \(n)x\(h)x\(wd)x\(c) in cuDNN, the plan says \(expected)")
-        }
     }
 
     private func chooseAlgorithm(x: TensorDescriptor, xAddress: UnsafeMutableRawPointer?, w: FilterDescriptor,
@@ -223,7 +155,7 @@ struct ForwardBuilder {
                                  layer: String) throws -> ConvolutionChoice {
         let cudnn = session.cudnn
         let limit = memory.workspace.byteCount
-        let math = mathType(mode)
+        let math = CUDNNValue.mathType(mode)
         if requiresPrecomp {
             let bytes = try ConvolutionStep.workspaceSize(cudnn: cudnn, handle: self.cudnn.handle, x: x, w: w, convolution: convolution, y: y,
                                                           algorithm: CUDNNValue.algorithmImplicitPrecompGemm, layer: layer)
