@@ -267,6 +267,26 @@ struct CUDABackendTests {
         }
     }
 
+    /// The captured CUDA graph computes what the same steps launched one by one compute.
+    @Test(.enabled(if: CUDATestSupport.hasGPU, "needs a CUDA GPU"))
+    func capturedGraphEqualsStepByStepLaunches() throws {
+        let graph = try Self.resnet("resnet18")
+        let captured = try CUDABackend(inputNormalization: Self.imagenet).compileModel(graph, batchSize: 4, precision: .fp16)
+        let stepwise = try CUDABackend(inputNormalization: Self.imagenet, capturesGraphs: false)
+            .compileModel(graph, batchSize: 4, precision: .fp16)
+        #expect(captured.dispatchReport.last?.implementation == "cuda-graph")
+        #expect(stepwise.dispatchReport.last?.implementation == "stream")
+        let (pixels, _) = try Self.seededCrops(count: 4, seed: 31)
+        var a = [Float](repeating: 0, count: 4000), b = [Float](repeating: 1, count: 4000)
+        try pixels.withUnsafeBytes { source in
+            try a.withUnsafeMutableBufferPointer { try captured.run(pixels: source, count: 4, output: $0) }
+            try b.withUnsafeMutableBufferPointer { try stepwise.run(pixels: source, count: 4, output: $0) }
+        }
+        let result = LogitComparison(actual: a, expected: b, classes: 1000)
+        #expect(result.relativeError <= 1e-3)
+        #expect(result.top1Matches == 4)
+    }
+
     /// Two copies on one device (the pipeline's two feeder threads): one upload, one algorithm search per shape,
     /// the same logits, runs on both at once.
     @Test(.enabled(if: CUDATestSupport.hasGPU, "needs a CUDA GPU"))

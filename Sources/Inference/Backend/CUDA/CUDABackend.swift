@@ -20,10 +20,13 @@ public struct CUDABackend: Backend {
     public var sharedWeights: CUDAWeightCache?
     public var algorithmSearch: CUDAAlgorithmSearch
     public var workspaceBytes: Int
+    /// Capture each forward pass as a CUDA graph (one launch per batch); false launches every step (diagnosis).
+    public var capturesGraphs: Bool
 
     public init(device: Int = 0, inputNormalization: InputNormalization?, search: CUDALibrarySearch = .init(),
                 sharedWeights: CUDAWeightCache? = nil, algorithmSearch: CUDAAlgorithmSearch = .measure,
-                workspaceBytes: Int = CUDABackend.defaultWorkspaceBytes) {
+                workspaceBytes: Int = CUDABackend.defaultWorkspaceBytes, capturesGraphs: Bool = true) {
+        self.capturesGraphs = capturesGraphs
         self.device = device
         self.inputNormalization = inputNormalization
         self.search = search
@@ -45,6 +48,7 @@ public struct CUDABackend: Backend {
             throw InferenceError(.invalidGraph, "a workspace of \(workspaceBytes) bytes; it must be at least 0")
         }
         return try CUDAModel(graph: graph, batchSize: batchSize, precision: precision, inputNormalization: inputNormalization,
-                             session: session, cache: cache, algorithmSearch: algorithmSearch, workspaceBytes: workspaceBytes)
+                             session: session, cache: cache, algorithmSearch: algorithmSearch, workspaceBytes: workspaceBytes,
+                             capturesGraphs: capturesGraphs)
     }
 }

@@ -14,6 +14,8 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
     /// The graph as given (the plan holds its optimised lowering).
     public let graph: Graph
     public let algorithmSearch: CUDAAlgorithmSearch
+    /// Whether forward passes are captured as CUDA graphs (else launched step by step: for diagnosis).
+    public let capturesGraphs: Bool
 
     /// One forward pass: its plan, input and output buffers, arena, steps and captured graph.
     final class Forward {
@@ -23,13 +25,16 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         let arena: DeviceMemory
         private(set) var steps: [any DeviceStep]
         private(set) var graph: GraphExec?
+        /// Why the pass runs step by step instead of as a CUDA graph (capture off or refused); nil when captured.
+        let uncapturedBecause: String?
         /// Bytes of one sample's input and output on the device.
         let inputBytesPerSample: Int
         let outputBytesPerSample: Int
 
-        init(plan: CUDAPlan, input: DeviceMemory, output: DeviceMemory, arena: DeviceMemory, steps: [any DeviceStep], graph: GraphExec,
-             inputBytesPerSample: Int, outputBytesPerSample: Int) {
+        init(plan: CUDAPlan, input: DeviceMemory, output: DeviceMemory, arena: DeviceMemory, steps: [any DeviceStep], graph: GraphExec?,
+             uncapturedBecause: String?, inputBytesPerSample: Int, outputBytesPerSample: Int) {
             (self.plan, self.input, self.output, self.arena, self.steps, self.graph) = (plan, input, output, arena, steps, graph)
+            self.uncapturedBecause = uncapturedBecause
             (self.inputBytesPerSample, self.outputBytesPerSample) = (inputBytesPerSample, outputBytesPerSample)
         }
 
@@ -60,7 +65,7 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
     private var statistics: DeviceStatistics
 
     init(graph: Graph, batchSize: Int, precision: Precision, inputNormalization: InputNormalization?, session: CUDASession,
-         cache: CUDAWeightCache, algorithmSearch: CUDAAlgorithmSearch, workspaceBytes: Int) throws {
+         cache: CUDAWeightCache, algorithmSearch: CUDAAlgorithmSearch, workspaceBytes: Int, capturesGraphs: Bool) throws {
         guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
         self.graph = graph
         self.batchSize = batchSize
@@ -68,6 +73,7 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         self.session = session
         self.cache = cache
         self.algorithmSearch = algorithmSearch
+        self.capturesGraphs = capturesGraphs
         let encoding: ModelInputEncoding = inputNormalization.map { .uint8NHWC($0) } ?? .float32NCHW
         inputEncoding = encoding
         // The plan (pure data, the graph optimised in it) refuses what it cannot lower before any device work.
@@ -94,7 +100,7 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         statistics = DeviceStatistics(device: session.label)
         main = try Self.forward(plan: plan, session: session, stream: stream, module: module, cudnn: cudnn, cublasLt: cublasLt,
                                 cache: cache, search: algorithmSearch, scalars: scalars, weights: weights, arena: arena,
-                                workspace: workspace)
+                                workspace: workspace, capture: capturesGraphs)
     }
 
     /// Waits for the stream, then destroys the graphs and steps, then (as the properties go) the handles, module,
@@ -125,7 +131,7 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
     /// captures it.
     private static func forward(plan: CUDAPlan, session: CUDASession, stream: Stream, module: KernelModule, cudnn: CUDNNHandle,
                                 cublasLt: CUBLASLtHandle, cache: CUDAWeightCache, search: CUDAAlgorithmSearch, scalars: Scalars,
-                                weights: DeviceMemory, arena: DeviceMemory, workspace: DeviceMemory) throws -> Forward {
+                                weights: DeviceMemory, arena: DeviceMemory, workspace: DeviceMemory, capture: Bool) throws -> Forward {
         guard plan.weightsByteCount <= weights.byteCount else {
             throw InferenceError(.invalidGraph, "CUDA plan: weights of \(plan.weightsByteCount) bytes; \(weights.byteCount) were uploaded")
         }
@@ -153,13 +159,34 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
             }
         }
         try session.driver.check(session.driver.cuStreamSynchronize(stream.handle), "cuStreamSynchronize (warm-up pass)")
-        let graph = try GraphExec(session: session, stream: stream, steps: steps)
+        // A capture cuDNN or the driver refuses (GraphExec ends it before rethrowing) leaves a working pass,
+        // launched step by step, and says so in the dispatch report.
+        var graph: GraphExec?, uncapturedBecause: String?
+        if capture {
+            do {
+                graph = try GraphExec(session: session, stream: stream, steps: steps)
+            } catch {
+                uncapturedBecause = "CUDA graph capture failed (\(error)); steps launched one by one"
+                try session.driver.check(session.driver.cuStreamSynchronize(stream.handle), "cuStreamSynchronize (after a failed capture)")
+            }
+        } else {
+            uncapturedBecause = "CUDA graph capture turned off; steps launched one by one"
+        }
         return Forward(plan: plan, input: input, output: output, arena: arena, steps: steps, graph: graph,
+                       uncapturedBecause: uncapturedBecause,
                        inputBytesPerSample: inputTensor.byteCount / plan.batchSize,
                        outputBytesPerSample: outputTensor.byteCount / plan.batchSize)
     }
 
-    public var dispatchReport: [DispatchRecord] { lock.withLock { main.steps.map(\.record) } }
+    public var dispatchReport: [DispatchRecord] {
+        lock.withLock {
+            let execution = main.uncapturedBecause.map {
+                DispatchRecord(layer: "forward", kind: "execution", implementation: "stream", detail: $0)
+            } ?? DispatchRecord(layer: "forward", kind: "execution", implementation: "cuda-graph",
+                                detail: "\(main.steps.count) launches captured, batch \(batchSize)")
+            return main.steps.map(\.record) + [execution]
+        }
+    }
 
     /// Bytes of the activation arena, the weights (shared between copies) and the workspace.
     public var deviceBytes: (arena: Int, weights: Int, workspace: Int) { (arena.byteCount, weights.byteCount, workspace.byteCount) }
@@ -196,7 +223,7 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
                 }
                 forward = try Self.forward(plan: plan, session: session, stream: stream, module: module, cudnn: cudnn, cublasLt: cublasLt,
                                            cache: cache, search: algorithmSearch, scalars: scalars, weights: weights, arena: arena,
-                                           workspace: workspace)
+                                           workspace: workspace, capture: capturesGraphs)
                 floatForward = forward
             }
             try execute(forward, source: input.baseAddress.map(UnsafeRawPointer.init), sourceBytes: input.count * 4, count: count, output: output)
@@ -218,10 +245,12 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         try driver.check(driver.cuEventRecord(started.handle, stream.handle), "cuEventRecord")
         try driver.check(driver.cuMemcpyHtoDAsync_v2(forward.input.address, source, inputBytes, stream.handle),
                          "cuMemcpyHtoDAsync_v2 (input batch, \(inputBytes) bytes)")
-        guard let graph = forward.graph else {
-            throw InferenceError(.invalidGraph, "the CUDA model's forward pass was torn down")
+        if let graph = forward.graph {
+            try graph.launch(on: stream)
+        } else {
+            guard !forward.steps.isEmpty else { throw InferenceError(.invalidGraph, "the CUDA model's forward pass was torn down") }
+            for step in forward.steps { try step.enqueue(on: stream.handle) }
         }
-        try graph.launch(on: stream)
         try driver.check(driver.cuMemcpyDtoHAsync_v2(UnsafeMutableRawPointer(target), forward.output.address, outputBytes, stream.handle),
                          "cuMemcpyDtoHAsync_v2 (logits, \(outputBytes) bytes)")
         try driver.check(driver.cuEventRecord(finished.handle, stream.handle), "cuEventRecord")
