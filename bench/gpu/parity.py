@@ -8,6 +8,9 @@
     the seeded weights of Tests/Fixtures/make_engine_fixtures.py (SplitMix64 uniforms; batch-norm statistics
     and scales that keep activations in range, paired-negated filters so that inputs get different classes),
     saved as safetensors (the package when present, else written by hand) for `sluice predict --weights`.
+    By default fc's first --count rows are then replaced by the inputs' centred, normalised features (a
+    nearest-prototype head, see prototype_head), so that every input has a clear top-1 as a trained model gives
+    real photos; --head seeded keeps the seeded fc (near-ties: fp16's top-1 then flips even in PyTorch).
   * Inputs: --count seeded float32 [3,224,224] tensors (make_engine_fixtures.seeded_input(1..count): coarse
     blocks plus fine noise), already normalised, as one .npy [N,3,224,224] for `sluice predict`.
   * PyTorch: fp32 with TF32 forbidden (cuDNN and matmul), and fp16 (the model cast to half, channels_last).
@@ -49,6 +52,8 @@ def parse():
     ap.add_argument("--precisions", default="fp32,fp16", help="Sluice precisions to compare")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--timeout", type=float, default=150, help="seconds per `sluice predict`")
+    ap.add_argument("--head", default="prototypes", choices=("prototypes", "seeded"),
+                    help="fc: the inputs' features as prototypes (clear top-1s), or the seeded weights alone")
     ap.add_argument("--json", default=None)
     return ap.parse_args()
 
@@ -67,6 +72,41 @@ def seeded_weights(torch, fixtures):
         state[name] = torch.from_numpy(value.copy())
     model.load_state_dict(state)
     return model.eval(), state, source
+
+
+def prototype_head(torch, model, state, inputs, device, batch):
+    """Replaces fc's first N rows (N = the number of inputs) by the inputs' centred, normalised penultimate features
+    (computed in fp32, TF32 off), and their biases so that the mean feature scores 0: a nearest-prototype head.
+    Each input then has a clear top-1, its own class, as a trained classifier gives real photos. With the seeded
+    fc alone, the top two of 1000 near-random logits are often within fp16's rounding of each other, so fp16's top-1
+    agreement would measure the inputs, not the engine. The rest of the network keeps the seeded weights."""
+    g.set_precision(torch, "fp32")
+    fc = model.fc
+    model.fc = torch.nn.Identity()
+    model.to(device)
+    features = []
+    with torch.inference_mode():
+        for start in range(0, len(inputs), batch):
+            features.append(model(torch.from_numpy(inputs[start:start + batch]).to(device)).double().cpu())
+    model.fc = fc
+    model.to("cpu")
+    f = torch.cat(features)
+    rows = min(len(f), state["fc.weight"].shape[0])
+    mean = f.mean(dim=0)
+    centred = f[:rows] - mean
+    weight = centred / centred.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    state["fc.weight"][:rows] = weight.float()
+    state["fc.bias"][:rows] = (-(weight @ mean)).float()
+    model.load_state_dict(state)
+    return rows
+
+
+def margins(logits):
+    """(top-1 minus top-2) / max |logit|, per input: how far each input is from a tie."""
+    import numpy as np
+    top = np.sort(logits, axis=1)
+    gap = (top[:, -1] - top[:, -2]) / np.maximum(np.abs(logits).max(axis=1), 1e-30)
+    return {"min": float(gap.min()), "p01": float(np.quantile(gap, 0.01)), "median": float(np.median(gap))}
 
 
 def torch_logits(torch, model, inputs, device, precision, batch):
@@ -148,11 +188,14 @@ def main():
     t0 = time.perf_counter()
     model, state, source = seeded_weights(torch, fixtures)
     weights = work / "resnet50-seeded.safetensors"
-    result["safetensors_writer"] = g.save_safetensors(torch, state, weights)
     result["model_source"] = source
     inputs = np.stack([fixtures.seeded_input(seed) for seed in range(1, args.count + 1)]).astype(np.float32)
     inputs_path = work / "inputs.npy"
     np.save(inputs_path, inputs)
+    if args.head == "prototypes":
+        rows = prototype_head(torch, model, state, inputs, device, args.batch_size)
+        result["weights"] += f"; fc rows 0..{rows - 1}: the inputs' centred, normalised features (prototype head)"
+    result["safetensors_writer"] = g.save_safetensors(torch, state, weights)
     result["prepare_seconds"] = round(time.perf_counter() - t0, 2)
 
     t0 = time.perf_counter()
@@ -163,6 +206,7 @@ def main():
                                                   top1_agreement=agreement(reference["fp16"], reference["fp32"]))
     result["torch_seconds"] = round(time.perf_counter() - t0, 2)
     result["distinct_top1_torch_fp32"] = int(len(set(reference["fp32"].argmax(axis=1).tolist())))
+    result["top1_margin_torch_fp32"] = margins(reference["fp32"])
 
     checks = {}
     for precision in [p for p in args.precisions.split(",") if p]:

@@ -32,8 +32,9 @@ WORK=${WORK:-/tmp/gpubench-work}
 OUT=${OUT:-$WORK/out}
 BUNDLE=${BUNDLE:-$ROOT/bench/gpu/bundle/sluice-gpu.tar.xz}
 RESERVE_S=20                                   # kept for collect and packing the logs
+STEP_SCALE=1                                   # step limits x this (the dry run's CPU steps are slow on 2 shared cores)
 if [ "$DRY_RUN" = 1 ]; then
-    BUDGET_S=${BUDGET_S:-900}
+    BUDGET_S=${BUDGET_S:-1200}; STEP_SCALE=4
     PYTHON=${PYTHON:-/usr/bin/python3}
     IMAGES=${IMAGES:-48}; ROWS_PER_FILE=16; BATCH=2; WORKERS=${WORKERS:-2}
     PARITY=(--count 3 --device cpu --sluice-args "" --precisions fp32 --batch-size 4)
@@ -65,15 +66,18 @@ fi
 if [ "${1:-}" = "--no-gpu-check" ]; then
     # Without a GPU, `sluice run --device cuda` must fail at once with exit status 2 and read no data.
     t0=$(date +%s.%N)
+    rm -rf "$WORK/out-nogpu"
     "$SLUICE" run --device cuda --input "$WORK/seed" --output "$WORK/out-nogpu" --no-progress 2> "$WORK/results/no_gpu.err"
     rc=$?
     seconds=$(awk "BEGIN {printf \"%.2f\", $(date +%s.%N) - $t0}")
     "$PYTHON" - "$rc" "$seconds" "$WORK/results/no_gpu.err" "$WORK/out-nogpu" <<'EOF'
-import json, os, sys
+import json, os, re, sys
 rc, seconds, err, out = int(sys.argv[1]), float(sys.argv[2]), open(sys.argv[3]).read(), sys.argv[4]
 wrote = os.path.isdir(out) and any(not n.startswith(".") for n in os.listdir(out))
+# Exit status 2 is also ArgumentParser's for an unknown option: the message must be about the GPU.
+about_gpu = bool(re.search(r"cuda|gpu|libcuda|driver", err, re.I)) and "Unknown option" not in err
 print(json.dumps({"exit": rc, "seconds": seconds, "message": err.strip()[-1500:], "wrote_output": wrote,
-                  "ok": rc == 2 and not wrote}))
+                  "message_names_the_gpu": about_gpu, "ok": rc == 2 and not wrote and about_gpu}))
 EOF
     exit 0
 fi
@@ -89,7 +93,7 @@ log() { echo "[$(date -u +%H:%M:%S) +$(( $(date +%s) - START ))s] $*" | tee -a "
 # step NAME LIMIT_S COMMAND...: stdout/stderr to $WORK/steps/NAME.{out,err}; killed (with its process group) after
 # LIMIT_S or what is left of the budget, whichever is less; "exit seconds limit" in NAME.status.
 step() {
-    local name=$1 limit=$2; shift 2
+    local name=$1 limit=$(( $2 * STEP_SCALE )); shift 2
     local left=$(( BUDGET_S - ($(date +%s) - START) - RESERVE_S ))
     if [ "$left" -lt 5 ]; then
         echo "skipped budget spent" > "$WORK/steps/$name.status"
@@ -195,7 +199,7 @@ smi_stop
 # (4) one JSON file
 RESERVE_S=0
 step collect 60 "$PYTHON" bench/gpu/collect.py --work "$WORK" --out "$OUT/gpubench.json" --started "$START" \
-    $([ "$DRY_RUN" = 1 ] && echo --dry-run)
+    --batch "$BATCH" --precision "$RUN_PRECISION" $([ "$DRY_RUN" = 1 ] && echo --dry-run)
 cat "$WORK/steps/collect.out" >> "$LOG"
 tar -C "$WORK" -cJf "$OUT/logs.tar.xz" steps results $(cd "$WORK" && ls parity/*.err 2>/dev/null) 2>/dev/null
 log "done: $OUT/gpubench.json ($(( $(date +%s) - START ))s)"
