@@ -123,7 +123,7 @@ def sluice_run_summary(report):
                                                  "secondsBlockedOnInput", "secondsBlockedOnOutput")}
                          for s in report.get("stages", []) if isinstance(s, dict)]
     for key, value in report.items():       # what the GPU pipeline adds (device statistics, the limiting stage)
-        if key not in summary and key not in ("stages", "queues", "unitsFailed") and not isinstance(value, list):
+        if key not in summary and key not in ("stages", "queues"):
             summary[key] = value
     return summary
 

@@ -174,13 +174,13 @@ if [ "$DRY_RUN" = 1 ]; then
 fi
 
 # (2) model only, batch 256, fp16. Sluice: one copy, then the run's two copies on their own streams.
+step sluice_model_only 150 "$SLUICE" bench "${DEVICE_ARGS[@]}" --precision "$RUN_PRECISION" --batch-size "$BATCH" \
+    --input "$WORK/seed" --strategies "" --no-peers --json --report-directory "$WORK/results"
 if [ "$DRY_RUN" = 1 ]; then
     for mode in eager graph compile; do
-        step "torch_model_$mode" 300 "$PYTHON" bench/peers/torch_gpu_model.py --mode "$mode" "${MODEL_SMOKE[@]}"
+        step "torch_model_$mode" 75 "$PYTHON" bench/peers/torch_gpu_model.py --mode "$mode" "${MODEL_SMOKE[@]}"
     done
 else
-    step sluice_model_only 150 "$SLUICE" bench --device cuda --precision fp16 --batch-size "$BATCH" --input "$WORK/seed" \
-        --strategies "" --no-peers --json --report-directory "$WORK/results"
     for mode in eager graph compile; do
         step "torch_model_$mode" "$([ $mode = compile ] && echo 200 || echo 90)" "$PYTHON" bench/peers/torch_gpu_model.py \
             --model resnet50 --batch "$BATCH" --precision fp16 --mode "$mode" --seconds 5
@@ -192,7 +192,7 @@ smi_start sluice_runs
 step sluice_runs 180 "$SELF" --sluice-runs "${DEVICE_ARGS[@]}" --precision "$RUN_PRECISION" --batch-size "$BATCH" "${WEIGHTS[@]}"
 smi_stop
 smi_start torch_pipeline
-step torch_pipeline 300 "$PYTHON" bench/peers/torch_gpu_pipeline.py --dataset "$WORK/seed" --output "$WORK/out-torch" \
+step torch_pipeline 240 "$PYTHON" bench/peers/torch_gpu_pipeline.py --dataset "$WORK/seed" --output "$WORK/out-torch" \
     "${PIPELINE[@]}" "${WEIGHTS[@]}"
 smi_stop
 

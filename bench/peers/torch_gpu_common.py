@@ -63,8 +63,14 @@ PRECISIONS = ("fp16", "bf16", "tf32", "fp32")
 def set_precision(torch, precision):
     """The dtype of the model and its input for `precision`; sets the TF32 switches either way."""
     tf32 = precision == "tf32"
-    torch.backends.cudnn.allow_tf32 = tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
+    try:
+        # PyTorch >= 2.9: the fp32_precision settings (the allow_tf32 flags are deprecated, and mixing the two
+        # APIs is refused).
+        torch.backends.cudnn.conv.fp32_precision = "tf32" if tf32 else "ieee"
+        torch.backends.cuda.matmul.fp32_precision = "tf32" if tf32 else "ieee"
+    except (AttributeError, RuntimeError, ValueError):
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.benchmark = True
     return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
 

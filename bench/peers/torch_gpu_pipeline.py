@@ -139,6 +139,23 @@ def make_dataset(torch, files, units, column, shape, batch):
     return RowGroups()
 
 
+def fit_prefetch(args, shape):
+    """Batches in flight live in /dev/shm (workers x (prefetch + 1) of them): a small /dev/shm (a container's
+    default is 64 MiB) gets fewer per worker rather than a bus error. Returns (prefetch, free bytes or None)."""
+    import shutil
+    try:
+        free = shutil.disk_usage("/dev/shm").free
+    except OSError:
+        return args.prefetch, None
+    batch_bytes = args.batch * shape[0] * shape[1] * shape[2]
+    fits = int(0.8 * free // max(1, batch_bytes * args.workers)) - 1
+    prefetch = max(1, min(args.prefetch, fits))
+    if prefetch < args.prefetch:
+        print(f"torch_gpu_pipeline: /dev/shm has {free / 2**30:.1f} GiB free: prefetch {prefetch} instead of "
+              f"{args.prefetch} batches per worker", file=sys.stderr)
+    return prefetch, free
+
+
 def make_loader(torch, dataset, args, device):
     options = dict(batch_size=None, num_workers=args.workers, pin_memory=device.type == "cuda",
                    prefetch_factor=args.prefetch, persistent_workers=False)
@@ -194,6 +211,8 @@ def main():
         return 2
     shape = _common.image_shape(files[0], args.column)
     units = row_group_units(files, args.limit)
+    prefetch_asked = args.prefetch
+    args.prefetch, shm_free = fit_prefetch(args, shape)
     stdout = g.claim_stdout()
 
     dtype = g.set_precision(torch, args.precision)
@@ -233,7 +252,8 @@ def main():
     line = {"peer": f"torch_gpu_pipeline {args.mode}", "images_per_s": best["images_per_s"],
             "images": best["images"], "seconds": best["seconds"], "epochs": epochs,
             "warmup_seconds": round(warmup, 2), "batch": args.batch, "workers": args.workers,
-            "prefetch": args.prefetch, "precision": args.precision, "mode": args.mode,
+            "prefetch": args.prefetch, "prefetch_asked": prefetch_asked, "dev_shm_free_bytes": shm_free,
+            "precision": args.precision, "mode": args.mode,
             "files": len(files), "row_groups": len(units), "image_shape": list(shape), "model_source": source,
             "cores": _common.cores()}
     if args.mode == "compile":
