@@ -176,6 +176,30 @@ def build_model(torch, device, dtype, weights=None, seed=0):
     return model.to(dtype=dtype), source
 
 
+# ---- torch.compile ---------------------------------------------------------------------------------------
+
+def compile_and_warm_up(torch, fn, warm_up, freezing=True, mode=None, allow_eager=False, label="peer"):
+    """torch.compile(fn) (inductor; with freezing first when asked: batch-norm folded into the convolutions, weights
+    constant-folded), then `warm_up(compiled)` runs the untimed first passes, where compilation happens. A failure
+    is retried without freezing, then (allow_eager) with `fn` itself. Returns (callable, freezing used, notes)."""
+    import torch._inductor.config as inductor
+    notes = []
+    for freeze in ([True] if freezing else []) + [False]:
+        inductor.freezing = freeze
+        torch._dynamo.reset()
+        candidate = torch.compile(fn, mode=mode)
+        try:
+            warm_up(candidate)
+            return candidate, freeze, notes
+        except Exception as error:  # noqa: BLE001 - recorded, then the next way is tried
+            notes.append(f"torch.compile{' with freezing' if freeze else ''} failed: {type(error).__name__}: {error}"[:400])
+            print(f"{label}: {notes[-1]}", file=sys.stderr)
+    if not allow_eager:
+        raise RuntimeError("; ".join(notes))
+    warm_up(fn)
+    return fn, False, notes + ["ran eagerly instead"]
+
+
 # ---- safetensors ---------------------------------------------------------------------------------------
 
 _DTYPE_NAMES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "int64": "I64", "int32": "I32",

@@ -69,31 +69,21 @@ def main():
             torch.cuda.synchronize(device)
 
     t0 = time.perf_counter()
+    notes, freezing = [], False
     with torch.inference_mode():
+        def warm_up(fn):
+            for _ in range(args.warmup):
+                fn(x)
         if args.mode == "compile":
-            if args.freezing:
-                import torch._inductor.config as inductor
-                inductor.freezing = True
-            forward = torch.compile(model, mode=None if args.compile_mode == "default" else args.compile_mode)
+            forward, freezing, notes = g.compile_and_warm_up(
+                torch, model, warm_up, freezing=args.freezing,
+                mode=None if args.compile_mode == "default" else args.compile_mode, label="torch_gpu_model")
         elif args.mode == "graph":
             forward = cuda_graph(torch, model, x, args.warmup)
+            warm_up(forward)
         else:
             forward = model
-        fallback = None
-        try:
-            for _ in range(args.warmup):
-                forward(x)
-        except Exception as error:  # noqa: BLE001 - if freezing fails, compile without it rather than report nothing
-            if args.mode != "compile" or not args.freezing:
-                raise
-            fallback = f"freezing failed ({type(error).__name__}: {error})"[:400]
-            print(f"torch_gpu_model: {fallback}; compiling without it", file=sys.stderr)
-            import torch._inductor.config as inductor
-            inductor.freezing = False
-            torch._dynamo.reset()
-            forward = torch.compile(model, mode=None if args.compile_mode == "default" else args.compile_mode)
-            for _ in range(args.warmup):
-                forward(x)
+            warm_up(forward)
         sync()
         warmup = time.perf_counter() - t0
 
@@ -117,9 +107,9 @@ def main():
             "passes": passes, "warmup_seconds": round(warmup, 2), "model_source": source,
             "channels_last": True}
     if args.mode == "compile":
-        line.update(compile_mode=args.compile_mode, freezing=bool(args.freezing) and fallback is None)
-        if fallback:
-            line["compile_fallback"] = fallback
+        line.update(compile_mode=args.compile_mode, freezing=freezing)
+        if notes:
+            line["compile_notes"] = notes
     line.update(g.environment(torch, device))
     g.report(stdout, line)
     return 0

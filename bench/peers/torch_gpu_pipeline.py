@@ -219,28 +219,18 @@ def main():
     t0 = time.perf_counter()
     model, source = g.build_model(torch, device, dtype, args.weights)
     step = make_step(torch, model, dtype, shape, device)
-    eager_step, fallback = step, None
-    if args.mode == "compile":
-        if args.freezing:
-            import torch._inductor.config as inductor
-            inductor.freezing = True
-        step = torch.compile(eager_step)
     staging = torch.zeros((args.batch,) + shape, dtype=torch.uint8, device=device)
+    notes, freezing = [], False
     with torch.inference_mode():
-        try:
+        def warm_up(fn):
             for _ in range(args.warmup):
-                step(staging)
-        except Exception as error:  # noqa: BLE001 - if freezing fails, compile without it rather than report nothing
-            if args.mode != "compile" or not args.freezing:
-                raise
-            fallback = f"freezing failed ({type(error).__name__}: {error})"[:400]
-            print(f"torch_gpu_pipeline: {fallback}; compiling without it", file=sys.stderr)
-            import torch._inductor.config as inductor
-            inductor.freezing = False
-            torch._dynamo.reset()
-            step = torch.compile(eager_step)
-            for _ in range(args.warmup):
-                step(staging)
+                fn(staging)
+        if args.mode == "compile":
+            # Falls back to eager rather than report nothing; the JSON line then says so (compile_notes, mode).
+            step, freezing, notes = g.compile_and_warm_up(torch, step, warm_up, freezing=args.freezing,
+                                                          allow_eager=True, label="torch_gpu_pipeline")
+        else:
+            warm_up(step)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
     warmup = time.perf_counter() - t0
@@ -249,17 +239,18 @@ def main():
     for _ in range(args.repeat):
         epochs.append(run_epoch(torch, args, files, units, shape, device, step, staging))
     best = max(epochs, key=lambda e: e["images_per_s"])
-    line = {"peer": f"torch_gpu_pipeline {args.mode}", "images_per_s": best["images_per_s"],
+    mode = "eager (torch.compile failed)" if notes and notes[-1] == "ran eagerly instead" else args.mode
+    line = {"peer": f"torch_gpu_pipeline {mode}", "images_per_s": best["images_per_s"],
             "images": best["images"], "seconds": best["seconds"], "epochs": epochs,
             "warmup_seconds": round(warmup, 2), "batch": args.batch, "workers": args.workers,
             "prefetch": args.prefetch, "prefetch_asked": prefetch_asked, "dev_shm_free_bytes": shm_free,
-            "precision": args.precision, "mode": args.mode,
+            "precision": args.precision, "mode": mode,
             "files": len(files), "row_groups": len(units), "image_shape": list(shape), "model_source": source,
             "cores": _common.cores()}
     if args.mode == "compile":
-        line["freezing"] = bool(args.freezing) and fallback is None
-        if fallback:
-            line["compile_fallback"] = fallback
+        line["freezing"] = freezing
+        if notes:
+            line["compile_notes"] = notes
     line.update(g.environment(torch, device))
     g.report(stdout, line)
     return 0
