@@ -77,6 +77,21 @@ def set_precision(torch, precision):
 
 # ---- the model ---------------------------------------------------------------------------------------
 
+RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+
+
+def resnet(name="resnet50"):
+    """torchvision.models.<name>(); ResNet-50 also without torchvision (defined here, identical state_dict keys)."""
+    if name == "resnet50":
+        return resnet50()
+    try:
+        sys.path.insert(0, str(HERE))
+        import _common
+        return getattr(_common.torchvision().models, name)(), "torchvision"
+    except (Exception, SystemExit) as error:
+        raise RuntimeError(f"{name} needs torchvision ({error}); only resnet50 is defined without it") from error
+
+
 def resnet50(num_classes=1000):
     """torchvision.models.resnet50(), or the same network defined here (identical state_dict keys)."""
     try:
@@ -165,11 +180,11 @@ def _ResNet50(num_classes):
     return ResNet()
 
 
-def build_model(torch, device, dtype, weights=None, seed=0):
-    """ResNet-50 in eval mode on `device`, channels_last, cast to `dtype`: the state_dict in a safetensors
+def build_model(torch, device, dtype, weights=None, seed=0, name="resnet50"):
+    """The ResNet in eval mode on `device`, channels_last, cast to `dtype`: the state_dict in a safetensors
     file, or random weights from torch.manual_seed(seed)."""
     torch.manual_seed(seed)
-    model, source = resnet50()
+    model, source = resnet(name)
     if weights:
         model.load_state_dict(load_safetensors(torch, weights))
     model = model.eval().to(device=device, memory_format=torch.channels_last)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Model-only PyTorch peer on a GPU: ResNet-50 images/s at a fixed batch, the input already on the device.
+"""Model-only PyTorch peer on a GPU: ResNet images/s at a fixed batch, the input already on the device.
 
     python3 bench/peers/torch_gpu_model.py [--model resnet50] [--batch 256] [--precision fp16|bf16|tf32|fp32]
         [--mode eager|graph|compile] [--seconds 5] [--device cuda] [--weights FILE.safetensors]
 
-The model is torchvision's resnet50() (random weights from torch.manual_seed(0), or --weights), in eval mode
+The model is torchvision's resnet50() or --model (random weights from torch.manual_seed(0), or --weights), in eval mode
 under torch.inference_mode, channels_last, cast to fp16/bf16 (fp32 and tf32 stay float32, with TF32 tensor
 cores forbidden or allowed). --mode eager runs the module; graph captures one forward pass as a CUDA graph and
 replays it; compile runs torch.compile(model) (inductor, default mode; --freezing folds batch-norm into the
@@ -28,7 +28,7 @@ import torch_gpu_common as g
 
 def parse():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="resnet50", choices=("resnet50",))
+    ap.add_argument("--model", default="resnet50", choices=g.RESNETS, help="torchvision's (resnet50 also without it)")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--precision", default="fp16", choices=g.PRECISIONS)
     ap.add_argument("--mode", default="eager", choices=("eager", "graph", "compile"))
@@ -59,7 +59,7 @@ def main():
     stdout = g.claim_stdout()
 
     dtype = g.set_precision(torch, args.precision)
-    model, source = g.build_model(torch, device, dtype, args.weights)
+    model, source = g.build_model(torch, device, dtype, args.weights, name=args.model)
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(args.batch, 3, 224, 224, generator=generator).to(device=device, dtype=dtype)
     x = x.contiguous(memory_format=torch.channels_last)
@@ -102,7 +102,8 @@ def main():
         seconds = time.perf_counter() - t
 
     images = passes * args.batch
-    line = {"peer": f"torch_gpu_model {args.mode}", "images_per_s": round(images / seconds, 1), "images": images,
+    line = {"peer": f"torch_gpu_model {args.mode}", "model": args.model,
+            "images_per_s": round(images / seconds, 1), "images": images,
             "seconds": round(seconds, 3), "batch": args.batch, "precision": args.precision, "mode": args.mode,
             "passes": passes, "warmup_seconds": round(warmup, 2), "model_source": source,
             "channels_last": True}

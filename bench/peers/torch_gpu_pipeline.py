@@ -57,7 +57,8 @@ def parse():
     ap.add_argument("--warmup", type=int, default=2, help="untimed passes on a dummy batch first (compilation)")
     ap.add_argument("--limit", type=int, default=None, help="at most N images per epoch")
     ap.add_argument("--output", default=None, help="directory for the predictions (one Parquet file)")
-    ap.add_argument("--weights", default=None, help="safetensors file with a torchvision ResNet-50 state_dict")
+    ap.add_argument("--model", default="resnet50", choices=g.RESNETS, help="torchvision's (resnet50 also without it)")
+    ap.add_argument("--weights", default=None, help="safetensors file with a torchvision ResNet state_dict")
     ap.add_argument("--device", default="cuda")
     args = ap.parse_args()
     if min(args.batch, args.workers, args.prefetch, args.repeat, args.warmup) < 1 or (args.limit is not None and args.limit < 1):
@@ -217,7 +218,7 @@ def main():
 
     dtype = g.set_precision(torch, args.precision)
     t0 = time.perf_counter()
-    model, source = g.build_model(torch, device, dtype, args.weights)
+    model, source = g.build_model(torch, device, dtype, args.weights, name=args.model)
     step = make_step(torch, model, dtype, shape, device)
     staging = torch.zeros((args.batch,) + shape, dtype=torch.uint8, device=device)
     notes, freezing = [], False
@@ -240,7 +241,7 @@ def main():
         epochs.append(run_epoch(torch, args, files, units, shape, device, step, staging))
     best = max(epochs, key=lambda e: e["images_per_s"])
     mode = "eager (torch.compile failed)" if notes and notes[-1] == "ran eagerly instead" else args.mode
-    line = {"peer": f"torch_gpu_pipeline {mode}", "images_per_s": best["images_per_s"],
+    line = {"peer": f"torch_gpu_pipeline {mode}", "model": args.model, "images_per_s": best["images_per_s"],
             "images": best["images"], "seconds": best["seconds"], "epochs": epochs,
             "warmup_seconds": round(warmup, 2), "batch": args.batch, "workers": args.workers,
             "prefetch": args.prefetch, "prefetch_asked": prefetch_asked, "dev_shm_free_bytes": shm_free,
