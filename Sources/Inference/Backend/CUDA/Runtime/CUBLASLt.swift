@@ -112,8 +112,9 @@ public final class CUBLASLt: @unchecked Sendable {
     public var versionText: String { Self.versionText(version) }
 
     static func versionText(_ version: Int) -> String {
-        version < 10000
-            ? "\(version / 1000).\(version % 1000 / 100).\(version % 100)"  // cuBLAS 10 and older: 1000 × major
+        // cuBLAS 10 encoded 1000 × major + 100 × minor + patch (10202 is 10.2.2); 11 on, 10000 × major.
+        version < 100000
+            ? "\(version / 1000).\(version % 1000 / 100).\(version % 100)"
             : "\(version / 10000).\(version % 10000 / 100).\(version % 100)"
     }
 }
