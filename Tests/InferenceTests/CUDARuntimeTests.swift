@@ -431,7 +431,7 @@ extension CUDARuntimeTests {
         let cublasLt = try CUDATestSupport.cublasLt.get()
         #expect(cublasLt.version >= CUBLASLt.minimumVersion)
         var layout: OpaquePointer?
-        try cublasLt.check(cublasLt.cublasLtMatrixLayoutCreate(&layout, CUDADataType.float16.rawValue, 1000, 256, 1000),
+        try cublasLt.check(cublasLt.cublasLtMatrixLayoutCreate(&layout, CUBLASLtDataType.float16.rawValue, 1000, 256, 1000),
                            "cublasLtMatrixLayoutCreate")
         defer { _ = cublasLt.cublasLtMatrixLayoutDestroy(layout) }
         try cublasLt.setAttribute(layout, .order, CUBLASLtOrder.column.rawValue)
