@@ -174,6 +174,7 @@ struct CUDARuntimeTests {
         #expect(devices.map(\.ordinal) == [0, 1])
         #expect(devices[1].computeCapability == .init(major: 8, minor: 6))
         #expect(devices[1].computeCapability.virtualArchitecture == "compute_86")
+        #expect(devices[1].computeCapability.realArchitecture == "sm_86")
         #expect(devices[0].multiprocessorCount == 84)
         #expect(devices[0].totalMemoryBytes == 24 << 30)
         #expect(devices[0].description == "cuda:0 Fake GPU 0 (compute 8.6, 84 SMs, 24.0 GiB)")
@@ -452,7 +453,7 @@ extension CUDARuntimeTests {
         let driver = context.driver
         let capability = device.computeCapability
         let cubin = try nvrtc.compileToCUBIN(source: Self.scaleKernel, name: "scale.cu",
-                                             options: ["--gpu-architecture=sm_\(capability.major)\(capability.minor)"])
+                                             options: ["--gpu-architecture=\(capability.realArchitecture)"])
         let module = try driver.loadModule(image: cubin)
         defer { _ = driver.cuModuleUnload(module) }
         let kernel = try driver.function(named: "sluice_scale", in: module)
