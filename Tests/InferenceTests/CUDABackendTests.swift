@@ -164,6 +164,21 @@ struct CUDABackendTests {
         }
     }
 
+    /// The executor's kernel compilation (a cubin per real architecture, no driver needed) for the GPUs the
+    /// benchmark targets: A100, H100/H200.
+    @Test(.enabled(if: CUDATestSupport.hasNVRTC || CUDATestSupport.librariesRequired, "NVRTC is not installed"),
+          arguments: ["sm_80", "sm_90"])
+    func kernelsCompileToACubin(architecture: String) throws {
+        guard let nvrtc = CUDATestSupport.required(CUDATestSupport.nvrtc, "NVRTC") else { return }
+        let cubin = try CUDAModel.compileKernels(nvrtc: nvrtc, architecture: architecture)
+        #expect(cubin.starts(with: [0x7F, 0x45, 0x4C, 0x46]))  // an ELF image
+        let plan = try CUDAPlan.build(graph: try ModelZoo.graph("resnet18"), batchSize: 2, precision: .fp16,
+                                      inputEncoding: .uint8NHWC(Self.imagenet))
+        for kernel in plan.kernelNames {
+            #expect(cubin.firstRange(of: Array(kernel.utf8)) != nil, "\(kernel) missing from the \(architecture) cubin")
+        }
+    }
+
     // MARK: on a GPU
 
     static func compare(_ actual: Tensor, _ expected: Tensor) throws -> LogitComparison {

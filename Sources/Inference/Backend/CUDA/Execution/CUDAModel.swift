@@ -82,12 +82,12 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         outputShape = plan.outputShape
 
         try session.makeCurrent()
-        let architecture = session.computeCapability.virtualArchitecture
-        let ptx = try cache.kernelPTX(architecture: architecture) {
-            try session.nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
-                                           options: ["--gpu-architecture=\(architecture)"] + CUDAKernelSource.compileOptions)
+        // A cubin for the device's own architecture: no driver JIT, and no PTX newer than the driver reads.
+        let architecture = session.computeCapability.realArchitecture
+        let image = try cache.kernelImage(architecture: architecture) {
+            try Self.compileKernels(nvrtc: session.nvrtc, architecture: architecture)
         }
-        module = try KernelModule(session: session, ptx: ptx)
+        module = try KernelModule(session: session, image: image)
         stream = try Stream(session: session)
         cudnn = try CUDNNHandle(session: session, stream: stream)
         cublasLt = try CUBLASLtHandle(session: session)
@@ -110,6 +110,12 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         _ = session.driver.cuStreamSynchronize(stream.handle)
         floatForward?.tearDown()
         main.tearDown()
+    }
+
+    /// Sluice's kernel source as a cubin for `architecture` ("sm_90").
+    static func compileKernels(nvrtc: NVRTC, architecture: String) throws -> [UInt8] {
+        try nvrtc.compileToCUBIN(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
+                                 options: ["--gpu-architecture=\(architecture)"] + CUDAKernelSource.compileOptions)
     }
 
     /// The weights in the plan's types and layouts, converted on the CPU and uploaded, or found in the cache.

@@ -15,8 +15,8 @@ public final class CUDAWeightCache: @unchecked Sendable {
     private var sessions: [Int: CUDASession] = [:]
     private var uploads: [String: WeakReference] = [:]
     private var algorithms: [String: ConvolutionChoice] = [:]
-    /// Sluice's kernels compiled by NVRTC, per virtual architecture ("compute_90").
-    private var kernels: [String: String] = [:]
+    /// Sluice's kernels compiled by NVRTC, per architecture ("sm_90").
+    private var kernels: [String: [UInt8]] = [:]
     /// Weight buffers uploaded so far (a copy that found its weights here adds none).
     public private(set) var uploadCount = 0
     /// Convolution algorithm searches run so far (one per distinct shape and device).
@@ -46,7 +46,7 @@ public final class CUDAWeightCache: @unchecked Sendable {
         }
     }
 
-    func kernelPTX(architecture: String, compile: () throws -> String) rethrows -> String {
+    func kernelImage(architecture: String, compile: () throws -> [UInt8]) rethrows -> [UInt8] {
         try lock.withLock {
             if let known = kernels[architecture] { return known }
             let ptx = try compile()

@@ -41,26 +41,15 @@ final class Event {
     }
 }
 
-/// Sluice's kernels, compiled by NVRTC to PTX for the device and loaded (the driver JIT-compiles the PTX).
+/// Sluice's kernels, compiled by NVRTC to a cubin for the device's architecture, loaded into the context.
 final class KernelModule {
     let session: CUDASession
     let handle: OpaquePointer
     private var functions: [String: OpaquePointer] = [:]
-    /// CUDA_ERROR_UNSUPPORTED_PTX_VERSION (cuda.h).
-    static let unsupportedPTXVersion: CUresult = 222
 
-    init(session: CUDASession, ptx: String) throws {
+    init(session: CUDASession, image: [UInt8]) throws {
         self.session = session
-        var handle: OpaquePointer?
-        let status = ptx.withCString { session.driver.cuModuleLoadData(&handle, UnsafeRawPointer($0)) }
-        if status == Self.unsupportedPTXVersion {
-            // NVRTC (e.g. pip's CUDA 13 wheel) writes PTX newer than this driver reads.
-            throw CUDAError.incompatibleVersion(library: session.nvrtc.path, found: "NVRTC \(session.nvrtc.versionText)",
-                                                required: "an NVRTC no newer than the driver's CUDA \(session.driver.versionText) (\(session.driver.path))")
-        }
-        try session.driver.check(status, "cuModuleLoadData (Sluice's kernels)")
-        guard let handle else { throw CUDAError.call(api: "CUDA driver", function: "cuModuleLoadData", code: -1, message: "no module") }
-        self.handle = handle
+        handle = try session.driver.loadModule(image: image)
     }
 
     func function(_ name: String) throws -> OpaquePointer {

@@ -3,7 +3,7 @@ public typealias CUBLASStatus = Int32
 
 /// cuBLASLt (libcublasLt.so.13, or .12), loaded at run time: the classifier's matrix multiply with its bias (and
 /// ReLU) fused as an epilogue. Each property is the C entry point of the same name; handles and descriptors are
-/// `OpaquePointer?`, enum arguments the `rawValue`s of the `CUBLAS…` enums (`CUBLASDataType`: cudaDataType_t), `size_t` is `Int`.
+/// `OpaquePointer?`, enum arguments the `rawValue`s of the `CUBLAS…`/`CUBLASLtDataType` enums, `size_t` is `Int`.
 public final class CUBLASLt: @unchecked Sendable {
     public static let apiName = "cuBLASLt"
     /// cublasLtGetVersion() of cuBLAS 12.0.0; 13.x is accepted too.
@@ -18,12 +18,12 @@ public final class CUBLASLt: @unchecked Sendable {
     public let cublasLtGetStatusString: @convention(c) (CUBLASStatus) -> UnsafePointer<CChar>?
     public let cublasLtCreate: @convention(c) (UnsafeMutablePointer<OpaquePointer?>?) -> CUBLASStatus
     public let cublasLtDestroy: @convention(c) (OpaquePointer?) -> CUBLASStatus
-    /// (descriptor, compute type: `CUBLASComputeType`, scale type: `CUBLASDataType`).
+    /// (descriptor, compute type: `CUBLASComputeType`, scale type: `CUBLASLtDataType`).
     public let cublasLtMatmulDescCreate: @convention(c) (UnsafeMutablePointer<OpaquePointer?>?, Int32, Int32) -> CUBLASStatus
     public let cublasLtMatmulDescDestroy: @convention(c) (OpaquePointer?) -> CUBLASStatus
     /// (descriptor, `CUBLASLtMatmulDescAttribute`, value, value bytes).
     public let cublasLtMatmulDescSetAttribute: @convention(c) (OpaquePointer?, Int32, UnsafeRawPointer?, Int) -> CUBLASStatus
-    /// (layout, data type: `CUBLASDataType`, rows, columns, leading dimension): column-major unless ORDER is set.
+    /// (layout, data type: `CUBLASLtDataType`, rows, columns, leading dimension): column-major unless ORDER is set.
     public let cublasLtMatrixLayoutCreate: @convention(c) (UnsafeMutablePointer<OpaquePointer?>?, Int32, UInt64, UInt64, Int64) -> CUBLASStatus
     public let cublasLtMatrixLayoutDestroy: @convention(c) (OpaquePointer?) -> CUBLASStatus
     /// (layout, `CUBLASLtMatrixLayoutAttribute`, value, value bytes).
@@ -112,14 +112,15 @@ public final class CUBLASLt: @unchecked Sendable {
     public var versionText: String { Self.versionText(version) }
 
     static func versionText(_ version: Int) -> String {
-        version < 10000
-            ? "\(version / 1000).\(version % 1000 / 100).\(version % 100)"  // cuBLAS 10 and older: 1000 × major
+        // cuBLAS 10 encoded 1000 × major + 100 × minor + patch (10202 is 10.2.2); 11 on, 10000 × major.
+        version < 100000
+            ? "\(version / 1000).\(version % 1000 / 100).\(version % 100)"
             : "\(version / 10000).\(version % 10000 / 100).\(version % 100)"
     }
 }
 
 /// cudaDataType_t (library_types.h): the element types of cuBLASLt matrices and scales.
-public enum CUBLASDataType: Int32, Sendable {
+public enum CUBLASLtDataType: Int32, Sendable {
     case float32 = 0      // CUDA_R_32F
     case float16 = 2      // CUDA_R_16F
     case int8 = 3         // CUDA_R_8I

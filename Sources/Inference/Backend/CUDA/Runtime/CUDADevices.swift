@@ -16,8 +16,11 @@ public struct CUDADeviceInfo: Sendable, Equatable, CustomStringConvertible {
         public static func < (a: Self, b: Self) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
         /// "9.0"
         public var description: String { "\(major).\(minor)" }
-        /// NVRTC's virtual architecture for it: "compute_90".
+        /// NVRTC's virtual architecture for it: "compute_90" (PTX, which the driver JIT-compiles: the driver must
+        /// be at least as new as NVRTC).
         public var virtualArchitecture: String { "compute_\(major)\(minor)" }
+        /// NVRTC's real architecture for it: "sm_90" (a cubin, loaded without JIT by any driver that knows the GPU).
+        public var realArchitecture: String { "sm_\(major)\(minor)" }
     }
 
     public init(ordinal: Int, name: String, computeCapability: ComputeCapability, multiprocessorCount: Int,

@@ -22,8 +22,9 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case let .libraryNotFound(library, searched):
             let folders = searched.isEmpty ? "(no folders)" : searched.joined(separator: ", ")
+            let hint = CUDALibrary.labelled(library).map { " (\($0.installHint))" } ?? ""
             return "\(library) not found; searched: \(folders). "
-                + "Set \(CUDALibrarySearch.overrideVariable) to a colon-separated list of folders holding it"
+                + "Set \(CUDALibrarySearch.overrideVariable) to a colon-separated list of folders holding it\(hint)"
         case let .incompatibleVersion(library, found, required):
             return "\(library) is version \(found); Sluice needs \(required)"
         case let .missingSymbol(library, symbol):

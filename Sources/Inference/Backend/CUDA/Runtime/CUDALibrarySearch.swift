@@ -10,11 +10,25 @@ public struct CUDALibrary: Sendable, Equatable {
     /// What a user calls it: "CUDA driver", "cuDNN", "cuBLASLt", "NVRTC".
     public let name: String
     public let fileNames: [String]
+    /// Where a user gets it.
+    public let installHint: String
 
-    public static let driver = CUDALibrary(name: "CUDA driver", fileNames: ["libcuda.so.1"])
-    public static let cudnn = CUDALibrary(name: "cuDNN", fileNames: ["libcudnn.so.9"])
-    public static let cublasLt = CUDALibrary(name: "cuBLASLt", fileNames: ["libcublasLt.so.13", "libcublasLt.so.12"])
-    public static let nvrtc = CUDALibrary(name: "NVRTC", fileNames: ["libnvrtc.so.13", "libnvrtc.so.12"])
+    public static let driver = CUDALibrary(
+        name: "CUDA driver", fileNames: ["libcuda.so.1"],
+        installHint: "it comes with the NVIDIA driver: a machine without an NVIDIA GPU and its driver has none")
+    public static let cudnn = CUDALibrary(
+        name: "cuDNN", fileNames: ["libcudnn.so.9"], installHint: "pip install nvidia-cudnn-cu13 (or -cu12) provides it")
+    public static let cublasLt = CUDALibrary(
+        name: "cuBLASLt", fileNames: ["libcublasLt.so.13", "libcublasLt.so.12"],
+        installHint: "pip install nvidia-cublas (or nvidia-cublas-cu12) provides it")
+    public static let nvrtc = CUDALibrary(
+        name: "NVRTC", fileNames: ["libnvrtc.so.13", "libnvrtc.so.12"],
+        installHint: "pip install nvidia-cuda-nvrtc (or nvidia-cuda-nvrtc-cu12) provides it")
+
+    /// The library whose label (as `CUDAError.libraryNotFound` names it) is `label`.
+    static func labelled(_ label: String) -> CUDALibrary? {
+        [driver, cudnn, cublasLt, nvrtc].first { $0.label == label }
+    }
 
     /// "cuDNN (libcudnn.so.9)", for messages.
     public var label: String { "\(name) (\(fileNames.joined(separator: " or ")))" }

@@ -33,6 +33,9 @@ public final class NVRTC: @unchecked Sendable {
     public let nvrtcGetProgramLogSize: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int>?) -> NVRTCResult
     public let nvrtcGetProgramLog: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?) -> NVRTCResult
     public let nvrtcDestroyProgram: @convention(c) (UnsafeMutablePointer<OpaquePointer?>?) -> NVRTCResult
+    /// Machine code for a real architecture ("--gpu-architecture=sm_90"), which the driver loads without a JIT step.
+    public let nvrtcGetCUBINSize: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int>?) -> NVRTCResult
+    public let nvrtcGetCUBIN: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?) -> NVRTCResult
 
     /// Finds libnvrtc.so.13 (or .12) through `search` and checks it is NVRTC 12 or newer.
     public static func load(search: CUDALibrarySearch = CUDALibrarySearch()) throws -> NVRTC {
@@ -63,6 +66,8 @@ public final class NVRTC: @unchecked Sendable {
         nvrtcGetProgramLogSize = try library.symbol("nvrtcGetProgramLogSize")
         nvrtcGetProgramLog = try library.symbol("nvrtcGetProgramLog")
         nvrtcDestroyProgram = try library.symbol("nvrtcDestroyProgram")
+        nvrtcGetCUBINSize = try library.symbol("nvrtcGetCUBINSize")
+        nvrtcGetCUBIN = try library.symbol("nvrtcGetCUBIN")
     }
 
     /// "13.0".
@@ -77,8 +82,31 @@ public final class NVRTC: @unchecked Sendable {
 
     /// Compiles CUDA C `source` (the program's `name` appears in diagnostics) with `options` (e.g.
     /// "--gpu-architecture=compute_80", "-default-device") and returns the PTX text. A source the compiler rejects
-    /// throws `.compilation` with its log.
+    /// throws `.compilation` with its log. PTX is JIT-compiled by the driver, which must be at least as new as
+    /// this NVRTC (else cuModuleLoadData fails with CUDA_ERROR_UNSUPPORTED_PTX_VERSION): `compileToCUBIN` avoids that.
     public func compileToPTX(source: String, name: String, options: [String]) throws -> String {
+        let bytes = try compile(source: source, name: name, options: options, output: "PTX",
+                                size: nvrtcGetPTXSize, copy: nvrtcGetPTX)
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Compiles for a real architecture (options must name one: "--gpu-architecture=sm_90") and returns the cubin,
+    /// which `CUDADriver.loadModule(image:)` loads on a device of that compute capability with no JIT step.
+    public func compileToCUBIN(source: String, name: String, options: [String]) throws -> [UInt8] {
+        let bytes = try compile(source: source, name: name, options: options, output: "CUBIN",
+                                size: nvrtcGetCUBINSize, copy: nvrtcGetCUBIN)
+        guard !bytes.isEmpty else {
+            throw CUDAError.invalidArgument(function: "nvrtcGetCUBIN",
+                                            reason: "no cubin: the options name a virtual architecture (compute_XY), not a real one (sm_XY)")
+        }
+        return bytes
+    }
+
+    private func compile(
+        source: String, name: String, options: [String], output: String,
+        size: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int>?) -> NVRTCResult,
+        copy: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?) -> NVRTCResult
+    ) throws -> [UInt8] {
         var program: OpaquePointer?
         try check(nvrtcCreateProgram(&program, source, name, 0, nil, nil), "nvrtcCreateProgram")
         defer { _ = nvrtcDestroyProgram(&program) }
@@ -91,12 +119,13 @@ public final class NVRTC: @unchecked Sendable {
         }
         try check(status, "nvrtcCompileProgram")
 
-        var size = 0
-        try check(nvrtcGetPTXSize(program, &size), "nvrtcGetPTXSize")
-        guard size > 0 else { return "" }
-        var bytes = [CChar](repeating: 0, count: size)
-        try check(bytes.withUnsafeMutableBufferPointer { nvrtcGetPTX(program, $0.baseAddress) }, "nvrtcGetPTX")
-        return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var byteCount = 0
+        try check(size(program, &byteCount), "nvrtcGet\(output)Size")
+        guard byteCount > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: byteCount)
+        try check(bytes.withUnsafeMutableBytes { copy(program, $0.baseAddress?.assumingMemoryBound(to: CChar.self)) },
+                  "nvrtcGet\(output)")
+        return bytes
     }
 
     /// The compiler's messages for `program` (empty when it printed none).
