@@ -165,7 +165,12 @@ struct ForwardBuilder {
             return ConvolutionChoice(algorithm: CUDNNValue.algorithmImplicitPrecompGemm, mathType: math, workspaceBytes: bytes,
                                      milliseconds: nil, source: .required)
         }
-        var results = [CUDNNConvolutionForwardAlgorithmPerformance](repeating: .init(), count: 8)
+        // As many results as cuDNN has algorithm variants (math types included), so that a filter below never
+        // runs out of candidates that a shorter list cut off.
+        var maximum: Int32 = 0
+        try cudnn.check(cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(self.cudnn.handle, &maximum),
+                        "cudnnGetConvolutionForwardAlgorithmMaxCount (\(layer))")
+        var results = [CUDNNConvolutionForwardAlgorithmPerformance](repeating: .init(), count: Int(min(max(maximum, 8), 64)))
         var returned: Int32 = 0
         switch search {
         case .measure:
