@@ -1,3 +1,9 @@
+/// The element types the CUDA backend keeps tensors in on the device (cuDNN's and cuBLASLt's view of
+/// `CUDADataType`'s floating-point cases).
+enum DeviceElement: String, Sendable, Equatable {
+    case float32, float16, bfloat16
+}
+
 /// cuDNN enum values this executor passes (cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h).
 enum CUDNNValue {
     static let dataFloat: Int32 = 0

@@ -1,9 +1,3 @@
-/// The element types the CUDA backend keeps tensors in on the device (cuDNN's and cuBLASLt's view of
-/// `CUDADataType`'s floating-point cases).
-enum DeviceElement: String, Sendable, Equatable {
-    case float32, float16, bfloat16
-}
-
 enum WeightFingerprint {
     /// A 64-bit FNV-1a over 8-byte words of `bytes` (then its tail) and its length: which upload in the
     /// `CUDAWeightCache` holds these converted weights.
