@@ -39,6 +39,8 @@ extension CUDAPlanBuilder {
     }
 
     mutating func appendActivation(_ activation: Activation, _ x: CUDATensorID, _ y: CUDATensorID, _ node: Node) throws {
+        // In place: copies of the old contents in another type are stale from here on.
+        if x == y { conversions[x] = nil }
         let step = CUDAActivationStep(input: x, output: y, activation: activation)
         let t = tensors[x.index]
         append(node.name, .activation(step), .kernel(CUDAKernels.activation(step, count: t.shape.elementCount, type: t.dtype)))
