@@ -333,12 +333,13 @@ extension CUDAPlanTests {
         var softmax = Graph(inputShape: [3, 4, 4])
         softmax.add(.softmax, [softmax.input], name: "spatial_softmax")
         #expect(failure(softmax) == .unsupportedNode(node: "spatial_softmax", operation: "softmax",
-                                                     why: "softmax over the last axis of [3, 4, 4]; CUDA lowers [K] and [1, H, W]"))
+                                                     why: "softmax over the last axis of [3, 4, 4]; CUDA lowers it for flat values and [1, H, W]"))
 
-        var reshape = Graph(inputShape: [3, 4, 4])
-        reshape.add(.reshape([12, 4]), [reshape.input], name: "to_matrix")
-        #expect(failure(reshape) == .unsupportedNode(node: "to_matrix", operation: "reshape",
-                                                     why: "a reshape to per-sample shape [12, 4]; CUDA lowers [C, H, W] and [K]"))
+        var matrix = Graph(inputShape: [3, 4, 4])
+        let m = matrix.add(.reshape([12, 4]), [matrix.input], name: "to_matrix")
+        matrix.add(.binary(Binary(.mul, constant: try Tensor.zeros([4]))), [m], name: "column_scale")
+        #expect(failure(matrix) == .unsupportedNode(node: "column_scale", operation: "mul",
+                                                    why: "broadcasting [4] to [12, 4]; CUDA lowers broadcasts to [C, H, W] and equal shapes"))
 
         var concat = Graph(inputShape: [3, 4, 4])
         concat.add(.concat(axis: 1), [concat.input, concat.input], name: "rows")
@@ -349,13 +350,29 @@ extension CUDAPlanTests {
         dilated.add(.pool(Pool2D(kind: .max, kernel: [2, 2], dilation: [2, 2])), [dilated.input], name: "dilated")
         #expect(failure(dilated) == .unsupportedNode(node: "dilated", operation: "max_pool",
                                                      why: "dilation [2, 2]; cuDNN pools without dilation"))
+    }
 
-        var asymmetric = Graph(inputShape: [3, 8, 8])
-        var conv = Conv2D(weight: try Tensor.zeros([8, 3, 3, 3]), padding: [0, 0])
-        conv.paddingEnd = [2, 2]
-        asymmetric.add(.conv2d(conv), [asymmetric.input], name: "same_upper")
-        #expect(failure(asymmetric) == .unsupportedNode(node: "same_upper", operation: "conv2d",
-                                                        why: "padding [0, 0] before and [2, 2] after; cuDNN pads both sides alike"))
+    /// Padding that differs between the sides (a Pad folded into the convolution, SAME_UPPER): the common part
+    /// stays in cuDNN, the difference is a zero-padding step before it.
+    @Test func asymmetricPaddingBecomesAPadStep() throws {
+        var g = Graph(inputShape: [3, 8, 8])
+        var conv = Conv2D(weight: try CUDAPlanGraphs.tensor([8, 3, 3, 3], seed: 1), padding: [1, 2])
+        conv.paddingEnd = [0, 1]
+        g.add(.conv2d(conv), [g.input], name: "padded")
+        let plan = try Self.plan(g, batch: 2)
+        // (The feature map is the output: float32, in NCHW order.)
+        #expect(plan.steps.map(\.kindName) == ["normalize_input", "pad", "conv", "convert", "transpose"])
+        guard case .pad(let pad) = plan.steps[1].kind, case .convolution(let c) = plan.steps[2].kind else { return }
+        #expect(pad.top == 1 && pad.left == 1)
+        #expect(plan.tensor(pad.output).shape == CUDAShape(n: 2, h: 9, w: 9, c: 8))
+        #expect(c.input == pad.output && c.padding == [0, 1])
+        #expect(plan.tensor(c.output).shape == CUDAShape(n: 2, h: 7, w: 9, c: 8))
+        // Where the two sides differ without changing the output, cuDNN's symmetric padding reads the same inputs.
+        var strided = Graph(inputShape: [3, 7, 7])
+        var same = Conv2D(weight: try CUDAPlanGraphs.tensor([8, 3, 3, 3], seed: 1), stride: [2, 2], padding: [0, 0])
+        same.paddingEnd = [1, 1]
+        strided.add(.conv2d(same), [strided.input], name: "same_upper")
+        #expect(try Self.plan(strided).steps.map(\.kindName) == ["normalize_input", "conv", "convert", "transpose"])
     }
 
     @Test func badNormalisationIsRefused() throws {
