@@ -242,6 +242,7 @@ extension CUDAPlanTests {
     /// A small graph with every operation the lowering handles outside ResNets.
     @Test func everyOperationLowers() throws {
         let plan = try Self.plan(CUDAPlanGraphs.everyOperation(), batch: 2)
+        print(plan.summary)
         let kinds = plan.steps.map { "\($0.kindName) \($0.layer)" }
         #expect(kinds == [
             "normalize_input input",

@@ -17,6 +17,8 @@ struct CUDAPlanONNXTests {
             #expect(plan.tensor(plan.output).shape.elementCount == 4 * model.graph.outputShapeCount())
             #expect(plan.tensors.allSatisfy { $0.layout == .nhwc })
             #expect(plan.launches.map(\.step).last == plan.steps.count - 1)
+            print("\(model.graph.nodes.first?.name ?? "?")…: \(plan.steps.count) steps, \(plan.launches.count) launches, "
+                  + "arena \(plan.arenaByteCount >> 10) KiB at batch 4, weights \(plan.weightsByteCount >> 10) KiB")
             return nil
         } catch let error as CUDAPlanError {
             if case .unsupportedNode(let node, _, _) = error.reason {
@@ -39,6 +41,15 @@ struct CUDAPlanONNXTests {
         let model = try ONNXModel.load(path: path)
         let error = try Self.lower(model)
         #expect(error == nil, "\(name): \(error.map(String.init(describing:)) ?? "")")
+    }
+
+    /// EfficientNet-Lite0 with real weights (ReLU6, depthwise convolutions, no squeeze-and-excitation).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: ONNXFixtures.lite0.appendingPathComponent("efficientnet_lite0.onnx").path),
+                   "run Tests/Fixtures/make_efficientnet_lite0.py first"))
+    func efficientNetLite0Lowers() throws {
+        let model = try ONNXModel.load(path: ONNXFixtures.lite0.appendingPathComponent("efficientnet_lite0.onnx").path)
+        let error = try Self.lower(model)
+        #expect(error == nil, "\(error.map(String.init(describing:)) ?? "")")
     }
 
     /// The committed tiny model (every imported operator; logits and their softmax concatenated) lowers in
