@@ -79,6 +79,81 @@ struct CUDAKernelTests {
     }
 }
 
+/// The layout kernels' index arithmetic on a GPU against the same arithmetic on the CPU (float32: exact).
+struct CUDAKernelLayoutTests {
+    static func bytes(_ values: [Float]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+    static func floats(_ bytes: [UInt8]) -> [Float] {
+        bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+    }
+
+    @Test(.enabled(if: CUDATestSupport.hasGPU, "needs a CUDA GPU"))
+    func transposePadBinaryAndSoftmax() throws {
+        guard let nvrtc = CUDATestSupport.required(CUDATestSupport.nvrtc, "NVRTC"),
+              let device = try CUDATestSupport.devices.get().first else { return }
+        let gpu = try KernelTestGPU(context: CUDAContext(ordinal: device.ordinal))
+        let ptx = try nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
+                                         options: CUDAKernelSource.compileOptions
+                                             + ["--gpu-architecture=\(device.computeCapability.virtualArchitecture)"])
+        let (a, b, c) = (CUDATensorID(0), CUDATensorID(1), CUDATensorID(2))
+        func values(_ count: Int, _ seed: Int) -> [Float] { (0..<count).map { Float(($0 * 37 + seed) % 101) / 10 - 5 } }
+
+        // Transpose: 2 matrices of 37 × 70 (tiles that do not divide either side).
+        let (rows, columns) = (37, 70)
+        let source = values(2 * rows * columns, 1)
+        let transpose = CUDAKernels.transpose(CUDATransposeStep(input: a, output: b, batch: 2, rows: rows, columns: columns), type: .float32)
+        let transposed = Self.floats(try gpu.run(ptx: ptx, launch: transpose, inputs: [a: Self.bytes(source)], output: b,
+                                                  outputBytes: source.count * 4))
+        for z in 0..<2 {
+            for r in 0..<rows {
+                for col in 0..<columns where transposed[(z * columns + col) * rows + r] != source[(z * rows + r) * columns + col] {
+                    Issue.record("transpose [\(z)][\(r)][\(col)]")
+                    return
+                }
+            }
+        }
+
+        // Zero padding: (1, 2, 3, 4) → (1, 4, 6, 4), 1 row above and 2 columns left.
+        let small = values(2 * 3 * 4, 2)
+        let padStep = CUDAPadStep(input: a, output: b, top: 1, left: 2)
+        let pad = CUDAKernels.pad(padStep, input: CUDAShape(n: 1, h: 2, w: 3, c: 4), output: CUDAShape(n: 1, h: 4, w: 6, c: 4), type: .float32)
+        let padded = Self.floats(try gpu.run(ptx: ptx, launch: pad, inputs: [a: Self.bytes(small)], output: b, outputBytes: 4 * 6 * 4 * 4))
+        for y in 0..<4 {
+            for x in 0..<6 {
+                for ch in 0..<4 {
+                    let inside = (1..<3).contains(y) && (2..<5).contains(x)
+                    let expected = inside ? small[((y - 1) * 3 + (x - 2)) * 4 + ch] : 0
+                    #expect(padded[(y * 6 + x) * 4 + ch] == expected, "pad (\(y), \(x), \(ch))")
+                }
+            }
+        }
+
+        // Binary: (2, 3, 4, 5) × a per-sample, per-channel (2, 1, 1, 5) operand.
+        let x = values(2 * 3 * 4 * 5, 3), gate = values(2 * 5, 4)
+        let binaryStep = CUDABinaryStep(a: a, b: .tensor(b), output: c, kind: .mul, dims: [2, 3, 4, 5], bStrides: [5, 0, 0, 1])
+        let product = Self.floats(try gpu.run(ptx: ptx, launch: CUDAKernels.binary(binaryStep, type: .float32),
+                                               inputs: [a: Self.bytes(x), b: Self.bytes(gate)], output: c, outputBytes: x.count * 4))
+        for i in x.indices {
+            let n = i / 60, ch = i % 5
+            #expect(product[i] == x[i] * gate[n * 5 + ch], "binary \(i)")
+        }
+
+        // Softmax over 3 rows of 300.
+        let logits = values(900, 5)
+        let softmax = CUDAKernels.softmax(CUDASoftmaxStep(input: a, output: b, rows: 3, columns: 300))
+        let probabilities = Self.floats(try gpu.run(ptx: ptx, launch: softmax, inputs: [a: Self.bytes(logits)], output: b,
+                                                     outputBytes: 900 * 4))
+        for row in 0..<3 {
+            let slice = logits[(row * 300)..<(row * 300 + 300)]
+            let top = slice.max() ?? 0
+            let sum = slice.reduce(Double(0)) { $0 + exp(Double($1 - top)) }
+            for i in slice.indices {
+                let expected = exp(Double(logits[i] - top)) / sum
+                #expect(abs(Double(probabilities[i]) - expected) <= 1e-6 + 1e-5 * expected, "softmax \(i)")
+            }
+        }
+    }
+}
+
 /// Runs one kernel launch of a plan with fresh device buffers, through the runtime's driver table.
 struct KernelTestGPU {
     let context: CUDAContext
