@@ -167,6 +167,22 @@ static __device__ void sluice_copy_channels(const typename D::T* src, typename D
     }
 }
 
+// Copies an NHWC tensor into a larger one, `top` rows and `left` columns in, zeros around it (the part of a
+// convolution's padding that is not the same on both sides). One thread per output element.
+template <class D>
+static __device__ void sluice_pad(const typename D::T* src, typename D::T* dst, long long batch, int srcH, int srcW,
+                                  int dstH, int dstW, int channels, int top, int left) {
+    SLUICE_GRID_STRIDE(i, batch * dstH * dstW * channels) {
+        long long t = i / channels;
+        int c = (int)(i - t * channels);
+        int x = (int)(t % dstW) - left; t /= dstW;
+        int y = (int)(t % dstH) - top;
+        long long n = t / dstH;
+        bool inside = y >= 0 && y < srcH && x >= 0 && x < srcW;
+        dst[i] = inside ? src[((n * srcH + y) * srcW + x) * channels + c] : D::store(0.0f);
+    }
+}
+
 template <class S, class D>
 static __device__ void sluice_convert(const typename S::T* src, typename D::T* dst, long long count) {
     SLUICE_GRID_STRIDE(i, count) dst[i] = D::store(S::load(src[i]));
@@ -189,7 +205,9 @@ extern "C" __global__ void sluice_binary_##sfx(const D::T* a, const D::T* b, D::
 extern "C" __global__ void sluice_transpose_##sfx(const D::T* src, D::T* dst, int rows, int cols) { \
     sluice_transpose<D>(src, dst, rows, cols); } \
 extern "C" __global__ void sluice_copy_channels_##sfx(const D::T* src, D::T* dst, long long pixels, int srcChannels, \
-    int dstChannels, int offset) { sluice_copy_channels<D>(src, dst, pixels, srcChannels, dstChannels, offset); }
+    int dstChannels, int offset) { sluice_copy_channels<D>(src, dst, pixels, srcChannels, dstChannels, offset); } \
+extern "C" __global__ void sluice_pad_##sfx(const D::T* src, D::T* dst, long long batch, int srcH, int srcW, int dstH, \
+    int dstW, int channels, int top, int left) { sluice_pad<D>(src, dst, batch, srcH, srcW, dstH, dstW, channels, top, left); }
 
 SLUICE_TYPED_KERNELS(f16, F16)
 SLUICE_TYPED_KERNELS(bf16, BF16)

@@ -68,6 +68,8 @@ public enum CUDAKernels {
                 EntryPoint(name: "sluice_transpose_\(s)", parameters: p("src dst", .pointer) + p("rows cols", .int32)),
                 EntryPoint(name: "sluice_copy_channels_\(s)", parameters: p("src dst", .pointer) + p("pixels", .int64)
                     + p("srcChannels dstChannels offset", .int32)),
+                EntryPoint(name: "sluice_pad_\(s)", parameters: p("src dst", .pointer) + p("batch", .int64)
+                    + p("srcH srcW dstH dstW channels top left", .int32)),
             ]
         }
         for name in ["f16_to_f32", "bf16_to_f32", "f32_to_f16", "f32_to_bf16"] {
@@ -144,6 +146,12 @@ public enum CUDAKernels {
         elementwise("sluice_copy_channels_\(type.kernelSuffix)", count: pixels * sourceChannels,
                     [.tensor(source), .tensor(target), .int64(Int64(pixels)), .int32(Int32(sourceChannels)),
                      .int32(Int32(targetChannels)), .int32(Int32(offset))])
+    }
+
+    static func pad(_ step: CUDAPadStep, input: CUDAShape, output: CUDAShape, type: CUDADataType) -> CUDAKernelLaunch {
+        elementwise("sluice_pad_\(type.kernelSuffix)", count: output.elementCount,
+                    [.tensor(step.input), .tensor(step.output), .int64(Int64(output.n))]
+                    + [input.h, input.w, output.h, output.w, output.c, step.top, step.left].map { .int32(Int32($0)) })
     }
 
     static func convert(_ step: CUDAConvertStep, count: Int) -> CUDAKernelLaunch {

@@ -39,6 +39,8 @@ extension CUDAPlanBuilder {
     }
 
     mutating func appendActivation(_ activation: Activation, _ x: CUDATensorID, _ y: CUDATensorID, _ node: Node) throws {
+        // In place: copies of the old contents in another type are stale from here on.
+        if x == y { conversions[x] = nil }
         let step = CUDAActivationStep(input: x, output: y, activation: activation)
         let t = tensors[x.index]
         append(node.name, .activation(step), .kernel(CUDAKernels.activation(step, count: t.shape.elementCount, type: t.dtype)))
@@ -51,17 +53,32 @@ extension CUDAPlanBuilder {
     }
 
     mutating func lowerConvolution(_ conv: Conv2D, _ node: Node) throws {
-        let x = try computed(node.inputs[0], node)
-        let input = tensors[x.index].shape
+        var x = try computed(node.inputs[0], node)
+        var input = tensors[x.index].shape
         let out = try extent(of: node.output, node)
         let w = conv.weight.shape
+        // cuDNN pads both sides alike: the same amount on both sides stays in the convolution, and where the
+        // two sides differ in a way that changes the output (ONNX's SAME_UPPER, an explicit Pad folded in), the
+        // difference is an explicit zero-padding step.
+        var padding = conv.padding
+        var extra = (before: [0, 0], after: [0, 0])
         for axis in 0..<2 where conv.padding[axis] != conv.trailingPadding[axis] {
             let symmetric = Self.symmetricExtent(input: axis == 0 ? input.h : input.w, kernel: w[axis + 2],
                                                  padding: conv.padding[axis], stride: conv.stride[axis],
                                                  dilation: conv.dilation[axis])
-            guard symmetric == (axis == 0 ? out.h : out.w) else {
-                throw CUDAPlanError.node(node, "padding \(conv.padding) before and \(conv.trailingPadding) after; cuDNN pads both sides alike")
-            }
+            guard symmetric != (axis == 0 ? out.h : out.w) else { continue }
+            padding[axis] = min(conv.padding[axis], conv.trailingPadding[axis])
+            extra.before[axis] = conv.padding[axis] - padding[axis]
+            extra.after[axis] = conv.trailingPadding[axis] - padding[axis]
+        }
+        if extra.before != [0, 0] || extra.after != [0, 0] {
+            let padded = CUDAShape(n: input.n, h: input.h + extra.before[0] + extra.after[0],
+                                   w: input.w + extra.before[1] + extra.after[1], c: input.c)
+            let y = try newTensor(node.name + ".padded", padded, computeType)
+            let step = CUDAPadStep(input: x, output: y, top: extra.before[0], left: extra.before[1])
+            append(node.name, .pad(step), .kernel(CUDAKernels.pad(step, input: input, output: padded, type: computeType)))
+            x = y
+            input = padded
         }
         var channels = w[1]
         if conv.groups == 1, input.c > w[1] {
@@ -101,7 +118,7 @@ extension CUDAPlanBuilder {
         let y = try newTensor(node.name, out, computeType)
         let step = CUDAConvolutionStep(
             input: x, output: y, residual: residual, filter: filter, bias: bias, k: w[0], r: w[2], s: w[3], c: channels,
-            padding: conv.padding, stride: conv.stride, dilation: conv.dilation, groups: conv.groups, activation: fused,
+            padding: padding, stride: conv.stride, dilation: conv.dilation, groups: conv.groups, activation: fused,
             dataType: computeType, mathMode: mathMode, algorithms: fused == .identity ? .implicitPrecompGemm : .any)
         append(node.name, .convolution(step), .cudnnConvolution)
         if let separate { try appendActivation(separate, y, y, node) }
@@ -149,15 +166,17 @@ extension CUDAPlanBuilder {
             strides = [0, h == 1 ? 0 : w * c, w == 1 ? 0 : c, c == 1 ? 0 : 1]
             layout = .constant(h: h, w: w, c: c)
             arrangement = .chwToHWC(c: c, h: h, w: w)
-        case 1:
-            let k = second.last ?? 1
+        default:
+            // A flat value: the second operand is one element or as many as the first has.
+            let k = second.reduce(1, *)
+            let elements = first.reduce(1, *)
+            guard k == 1 || (k == elements && (second == first || first.count == 1)) else {
+                throw CUDAPlanError.node(node, "broadcasting \(second) to \(first); CUDA lowers broadcasts to [C, H, W] and equal shapes")
+            }
             perSample = k
             strides = [0, 0, 0, k == 1 ? 0 : 1]
             layout = .constant(h: 1, w: 1, c: k)
             arrangement = .asIs
-        default:
-            _ = try extent(of: node.inputs[0], node)
-            return
         }
         let b: CUDABinaryOperand
         var bStrides = strides
@@ -211,8 +230,6 @@ extension CUDAPlanBuilder {
 
     mutating func lowerReshape(_ target: [Int], _ node: Node) throws {
         switch target.count {
-        case 1:
-            bind(node.output, to: try flattened(node.inputs[0], node))
         case 3:
             let flat = try flattened(node.inputs[0], node)
             guard target[1] * target[2] > 1 else {
@@ -224,7 +241,8 @@ extension CUDAPlanBuilder {
             try appendTranspose(node.name, from: flat, to: y, rows: target[0], columns: target[1] * target[2], node)
             bind(node.output, to: y)
         default:
-            throw CUDAPlanError.node(node, "a reshape to per-sample shape \(target); CUDA lowers [C, H, W] and [K]")
+            // Stored flat in row-major order, which a flatten of the source gives.
+            bind(node.output, to: try flattened(node.inputs[0], node))
         }
     }
 
@@ -266,15 +284,18 @@ extension CUDAPlanBuilder {
         bind(node.output, to: y)
     }
 
-    /// Softmax over the last axis, in float32: rows of [K], or of W where C = 1 (NHWC then keeps W contiguous).
+    /// Softmax over the last axis, in float32: rows of a flat value's last axis, or of W where C = 1 (NHWC then
+    /// keeps W contiguous).
     mutating func lowerSoftmax(_ node: Node) throws {
         let s = shapes[node.inputs[0]] ?? []
         let (rows, columns): (Int, Int)
         switch s.count {
-        case 1: (rows, columns) = (batch, s[0])
         case 3 where s[0] == 1: (rows, columns) = (batch * s[1], s[2])
+        case 3, 0:
+            throw CUDAPlanError.node(node, "softmax over the last axis of \(s); CUDA lowers it for flat values and [1, H, W]")
         default:
-            throw CUDAPlanError.node(node, "softmax over the last axis of \(s); CUDA lowers [K] and [1, H, W]")
+            let last = s[s.count - 1]
+            (rows, columns) = (batch * (s.reduce(1, *) / max(last, 1)), last)
         }
         let x = try converted(try tensor(of: node.inputs[0], node), to: .float32, node)
         let y = try newTensor(node.name, tensors[x.index].shape, .float32)

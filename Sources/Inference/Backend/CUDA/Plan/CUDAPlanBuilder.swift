@@ -100,15 +100,12 @@ struct CUDAPlanBuilder {
         launches.append(CUDALaunch(step: steps.count - 1, kind: launch))
     }
 
-    /// A value's extent: [C, H, W] → (N, H, W, C); [K] → (N, 1, 1, K).
+    /// A value's extent: [C, H, W] → (N, H, W, C), in NHWC; any other per-sample shape is stored flat in its
+    /// row-major (NCHW) order as (N, 1, 1, elements).
     func extent(of value: ValueID, _ node: Node) throws -> CUDAShape {
         let s = shapes[value] ?? []
-        switch s.count {
-        case 3: return CUDAShape(n: batch, h: s[1], w: s[2], c: s[0])
-        case 1: return CUDAShape(n: batch, h: 1, w: 1, c: s[0])
-        default:
-            throw CUDAPlanError.node(node, "a value of per-sample shape \(s); CUDA lowers [C, H, W] and [K]")
-        }
+        if s.count == 3 { return CUDAShape(n: batch, h: s[1], w: s[2], c: s[0]) }
+        return CUDAShape(n: batch, h: 1, w: 1, c: try Self.product(s, "a value of \(node.name)"))
     }
 
     func tensor(of value: ValueID, _ node: Node) throws -> CUDATensorID {
@@ -236,14 +233,11 @@ struct CUDAPlanBuilder {
     }
 
     /// The value's elements in the NCHW order a flatten of [C, H, W] means, as (N, 1, 1, C·H·W): the tensor
-    /// itself where H·W = 1, else a transposed copy.
+    /// itself where H·W = 1 or the value is stored flat already, else a transposed copy.
     mutating func flattened(_ value: ValueID, _ node: Node) throws -> CUDATensorID {
         let source = try tensor(of: value, node)
         let s = shapes[value] ?? []
-        guard s.count == 3, s[1] * s[2] > 1 else {
-            guard s.count == 1 || s.count == 3 else { _ = try extent(of: value, node); return source }
-            return source
-        }
+        guard s.count == 3, s[1] * s[2] > 1 else { return source }
         let t = tensors[source.index]
         let flat = try newTensor(node.name, CUDAShape(n: batch, h: 1, w: 1, c: s[0] * s[1] * s[2]), t.dtype)
         try appendTranspose(node.name, from: source, to: flat, rows: s[1] * s[2], columns: s[0], node)

@@ -51,6 +51,8 @@ extension CUDAPlan {
             " \(s.batch)x[\(s.rows), \(s.columns)]"
         case .convert(let s):
             " \(s.from.rawValue)→\(s.to.rawValue)"
+        case .pad(let s):
+            " top \(s.top) left \(s.left)"
         }
     }
 }

@@ -279,6 +279,15 @@ public struct CUDATransposeStep: Sendable, Equatable {
     public let columns: Int
 }
 
+/// Zero padding around an NHWC tensor: `top` rows and `left` columns before it, the rest of the output's
+/// extent after it (the part of a convolution's padding that differs between the two sides).
+public struct CUDAPadStep: Sendable, Equatable {
+    public let input: CUDATensorID
+    public let output: CUDATensorID
+    public let top: Int
+    public let left: Int
+}
+
 /// Element type conversion (logits to float32, a value a float32-only step reads).
 public struct CUDAConvertStep: Sendable, Equatable {
     public let input: CUDATensorID
@@ -321,6 +330,7 @@ public struct CUDAStep: Sendable, Equatable {
         case softmax(CUDASoftmaxStep)
         case transpose(CUDATransposeStep)
         case convert(CUDAConvertStep)
+        case pad(CUDAPadStep)
     }
 
     /// The graph node it implements ("input" for the input step).
@@ -341,6 +351,7 @@ public struct CUDAStep: Sendable, Equatable {
         case .softmax: "softmax"
         case .transpose: "transpose"
         case .convert: "convert"
+        case .pad: "pad"
         }
     }
 
@@ -360,6 +371,7 @@ public struct CUDAStep: Sendable, Equatable {
         case .softmax(let s): [s.input]
         case .transpose(let s): [s.input]
         case .convert(let s): [s.input]
+        case .pad(let s): [s.input]
         }
     }
 
@@ -378,6 +390,7 @@ public struct CUDAStep: Sendable, Equatable {
         case .softmax(let s): s.output
         case .transpose(let s): s.output
         case .convert(let s): s.output
+        case .pad(let s): s.output
         }
     }
 }
