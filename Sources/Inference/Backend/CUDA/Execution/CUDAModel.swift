@@ -96,6 +96,10 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         pinned = PinnedHostAllocator(context: session.context)
         weights = try Self.uploadWeights(plan: plan, session: session, cache: cache)
         arena = try DeviceMemory(session: session, byteCount: plan.arenaByteCount, purpose: "activation arena")
+        // Zeros rather than whatever the allocator left: the algorithm search and the warm-up pass run on it
+        // (stale NaNs and denormals would only skew the timings, but there is no reason to time them).
+        try session.driver.check(session.driver.cuMemsetD8Async(arena.address, 0, arena.byteCount, stream.handle),
+                                 "cuMemsetD8Async (activation arena)")
         workspace = try DeviceMemory(session: session, byteCount: workspaceBytes, purpose: "cuDNN/cuBLASLt workspace")
         statistics = DeviceStatistics(device: session.label)
         main = try Self.forward(plan: plan, session: session, stream: stream, module: module, cudnn: cudnn, cublasLt: cublasLt,
