@@ -13,13 +13,15 @@ public enum CUDARuntime {
             GPUDevice(ordinal: $0.ordinal, name: $0.name, totalMemoryBytes: $0.totalMemoryBytes)
         }
         #else
-        throw PipelineError.configuration(unavailable)
+        throw Unavailable()
         #endif
     }
 
     // Until the CUDA backend (Inference/Backend/CUDA) is merged, the code that calls it compiles only with
     // -DSLUICE_CUDA_BACKEND; once it is on main these conditions go and the CUDA branches stay.
-    private static let unavailable = "CUDA: the CUDA backend is not part of this build of sluice (no driver was looked for)"
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String { "the CUDA backend is not part of this build of sluice (no driver was looked for)" }
+    }
 
     /// The resolver `--device` uses on this machine.
     public static var resolver: DeviceResolver { DeviceResolver(probe: { try probe() }) }
@@ -30,7 +32,7 @@ public enum CUDARuntime {
         #if SLUICE_CUDA_BACKEND
         CUDABackend(device: device, inputNormalization: normalization, sharedWeights: weights.cache(for: device))
         #else
-        throw PipelineError.configuration(unavailable)
+        throw Unavailable()
         #endif
     }
 }
