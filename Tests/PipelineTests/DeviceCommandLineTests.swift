@@ -42,7 +42,7 @@ struct DeviceCommandLineTests {
     @Test("eval and predict --device cuda without a GPU: exit 2 before reading their inputs",
           .enabled(if: DeviceCommandLineTests.noGPU, "this machine has a GPU"))
     func otherCommands() throws {
-        let eval = try Self.run(["eval", "--input", "/no/such/dataset", "--device", "cuda", "--no-progress"])
+        let eval = try Self.run(["eval", "--input", "/no/such/dataset", "--labels", "/no/such/dataset/labels.csv", "--device", "cuda", "--no-progress"])
         #expect(eval.status == 2 && eval.stderr.contains("--device cuda:0: ") && !eval.stderr.contains("/no/such/dataset"), "\(eval.stderr)")
         let predict = try Self.run(["predict", "--device", "cuda", "/no/such/image.jpg"])
         #expect(predict.status == 2 && predict.stderr.contains("--device cuda:0: ") && !predict.stderr.contains("/no/such/image.jpg"), "\(predict.stderr)")
