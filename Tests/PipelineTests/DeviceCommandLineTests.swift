@@ -34,6 +34,8 @@ struct DeviceCommandLineTests {
                                   environment: ["SLUICE_CUDA_LIBRARY_PATH": (root as NSString).appendingPathComponent("no-cuda-here")])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--device \(device == "cuda" ? "cuda:0" : device): "), "\(result.stderr)")
+        // The loader's error: what it looked for and where, the override first.
+        #expect(result.stderr.contains("libcuda.so.1") && result.stderr.contains("no-cuda-here"), "\(result.stderr)")
         // The input was never looked at: its error would name it.
         #expect(!result.stderr.contains("no-such-input"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output))

@@ -8,16 +8,12 @@ public enum CUDARuntime {
     /// (SLUICE_CUDA_LIBRARY_PATH, LD_LIBRARY_PATH, the linker's paths, pip's nvidia/*/lib folders); throws the
     /// loader's error, naming what was looked for and where, when there is no driver or no device.
     public static func probe() throws -> [GPUDevice] {
-        #if SLUICE_CUDA_BACKEND
         try CUDADevices.probe(search: CUDALibrarySearch()).map {
             GPUDevice(ordinal: $0.ordinal, name: $0.name, totalMemoryBytes: $0.totalMemoryBytes)
         }
-        #else
-        throw Unavailable()
-        #endif
     }
 
-    // Until the CUDA backend (Inference/Backend/CUDA) is merged, the code that calls it compiles only with
+    // Until CUDABackend (Inference/Backend/CUDA/Execution) is merged, the code that calls it compiles only with
     // -DSLUICE_CUDA_BACKEND; once it is on main these conditions go and the CUDA branches stay.
     struct Unavailable: Error, CustomStringConvertible {
         var description: String { "the CUDA backend is not part of this build of sluice (no driver was looked for)" }
