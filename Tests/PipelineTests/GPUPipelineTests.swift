@@ -146,6 +146,24 @@ struct PixelPreprocessingTests {
         #expect(mismatches == 0)
     }
 
+    @Test("a JPEG: decoded, resized and cropped into the uint8 slot exactly as into the float path's, before normalisation")
+    func jpeg() throws {
+        let image = Self.image(height: 300, width: 340)
+        let jpeg = try image.withUnsafeBytes { try JPEGEncoder(quality: 90).encode(try PixelView.tensor($0, shape: [300, 340, 3])) }
+        let preprocessor = try StandardPreprocessor()
+        let worker = preprocessor.makeWorker(memoryShare: 64 << 20)
+        var bytes = [UInt8](repeating: 0xAA, count: 3 * 224 * 224), floats = [Float](repeating: .nan, count: 3 * 224 * 224)
+        try jpeg.withUnsafeBytes { encoded in
+            try bytes.withUnsafeMutableBufferPointer { try worker.preprocess(.encoded(encoded), intoPixels: $0) }
+            try floats.withUnsafeMutableBufferPointer { try worker.preprocess(.encoded(encoded), into: $0) }
+        }
+        var mismatches = 0
+        for i in 0..<(224 * 224) {
+            for c in 0..<3 where floats[c * 224 * 224 + i] != Self.normalised(bytes[i * 3 + c], channel: c) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("a crop larger than the image: the padding is pixel 0, as the float path's padding is normalised 0")
     func padded() throws {
         var spec = PreprocessSpec.imagenet
