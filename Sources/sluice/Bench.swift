@@ -11,6 +11,11 @@ struct Bench: ParsableCommand {
         process) and the Python peers in bench/peers (Ray Data, Spark fused and staged, a PyTorch loop, an ONNX \
         Runtime loop) when they are installed, all on the same files. Prints the table and writes \
         bench-report.md and bench-chart.svg. --images 16232 reproduces the public benchmark's size.
+
+        With --device cuda the rows are the GPU's: the model alone (fp16, batch 256 by default; one copy, then \
+        two on their own streams), each strategy end to end on the GPU (streaming by default), and the PyTorch \
+        GPU peers (bench/peers/torch_gpu_model.py eager and torch.compile, torch_gpu_pipeline.py) when PyTorch \
+        with CUDA is importable; the CPU peers are not run.
         """
     )
 
@@ -20,8 +25,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Use this dataset instead of generating one.")
     var input: String?
 
-    @Option(help: "Strategies to run, comma-separated (per-request runs single- and multi-record).")
-    var strategies = "streaming,fused,staged,per-request"
+    @Option(help: "Strategies to run, comma-separated (per-request runs single- and multi-record). (default: streaming,fused,staged,per-request; streaming on a GPU)")
+    var strategies: String?
 
     @OptionGroup var model: ModelOptions
 
@@ -29,8 +34,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup(title: "Image columns that are plain numeric lists (with --input)") var tensorInput: TensorInputArguments
 
-    @Option(help: "Images per batch.")
-    var batchSize = 64
+    @Option(help: "Images per batch. (default: 64 on the CPU, 256 on a GPU)")
+    var batchSize: Int?
 
     @Flag(help: "Skip the Python peers.")
     var noPeers = false
@@ -51,11 +56,11 @@ struct Bench: ParsableCommand {
     func validate() throws {
         _ = try preprocessing.resolved(model: model.model)
         _ = try tensorInput.options()
-        _ = try strategyList()
+        _ = try strategyList(gpu: false)
     }
 
-    private func strategyList() throws -> [RunConfiguration.Strategy] {
-        try strategies.split(separator: ",").map {
+    private func strategyList(gpu: Bool) throws -> [RunConfiguration.Strategy] {
+        try (strategies ?? (gpu ? "streaming" : "streaming,fused,staged,per-request")).split(separator: ",").map {
             guard let strategy = RunConfiguration.Strategy(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--strategies: unknown strategy '\($0)' (streaming, fused, staged, per-request)")
             }
@@ -64,22 +69,26 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        let (placement, precision) = try model.placement(command: "bench")
+        let batchSize = self.batchSize ?? placement.defaultBatchSize
         var runner = BenchRunner(executable: try currentExecutable())
         runner.images = images
         runner.input = input
         runner.model = model.model
         runner.weights = model.weights
-        runner.precision = model.precision.rawValue
+        runner.precision = precision.rawValue
         runner.runOptions = model.arguments + preprocessing.arguments + tensorInput.arguments
         runner.batchSize = batchSize
         runner.runPeers = !noPeers
+        runner.gpuDevice = placement.isGPU ? model.device : nil
         if !noModelOnly {
-            var factory = model.factory()
+            let spec = try preprocessing.resolved(model: model.model).spec
+            var factory = model.factory(on: placement, precision: precision, normalization: spec.inputNormalization)
             if factory.needsAutoCalibration { factory = try factory.calibratedOnSeededSamples(count: 16) }
             runner.modelOnly = ModelOnlyBenchmark(factory: factory, batchSize: batchSize)
         }
         runner.peersDirectory = peers
-        runner.strategies = try strategyList()
+        runner.strategies = try strategyList(gpu: placement.isGPU)
         let report = try runner.run { printError($0) }
         let chart = (reportDirectory as NSString).appendingPathComponent("bench-chart.svg")
         try report.svg().write(toFile: chart, atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import ObjectStore
 import Pipeline
 
@@ -52,8 +53,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup(title: "Image columns that are plain numeric lists") var tensorInput: TensorInputArguments
 
-    @Option(help: "Images per batch.")
-    var batchSize = 64
+    @Option(help: "Images per batch. (default: 64 on the CPU, 256 on a GPU)")
+    var batchSize: Int?
 
     @Option(help: "The image column (default: the first tensor or image-bytes column).")
     var imageColumn: String?
@@ -80,6 +81,9 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        // The device first: --device cuda without a GPU fails before any input is read (scoring --predictions needs no model).
+        let (placement, precision) = predictions == nil ? try model.placement(command: "eval") : (placement: DevicePlacement.cpu, precision: model.precision ?? Precision.fp32)
+        let batchSize = self.batchSize ?? placement.defaultBatchSize
         let classes = try classNames.map { ClassVocabulary(names: try ClassLabels.load($0)) } ?? .imageNet
         let labelsFile: LabelsFile?
         do { labelsFile = try labels.map { try LabelsFile.load(path: $0, classes: classes) } } catch let error as EvaluationError {
@@ -126,7 +130,8 @@ struct Eval: ParsableCommand {
                     .appendingPathComponent("sluice-eval-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))").path
             }
             defer { if temporary { try? FileManager.default.removeItem(atPath: configuration.output) } }
-            let (factory, calibration) = try model.factory(calibratingOn: configuration, preprocessor: preprocessor, storage: storage, command: "eval")
+            let (factory, calibration) = try model.factory(calibratingOn: configuration, preprocessor: preprocessor, storage: storage, command: "eval",
+                                                           placement: placement, precision: precision, normalization: spec.inputNormalization)
             excluded = calibration?.ids ?? []
             let job = Job(configuration: configuration, preprocessor: preprocessor, model: factory, storage: storage)
             let report = try job.run()

@@ -14,8 +14,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A safetensors file holding a torchvision state_dict (default: deterministic seeded weights).")
     var weights: String?
 
-    @Option(help: "fp32, bf16 (AVX512-BF16 where the CPU has it) or int8 (calibrated by --calibration; run and eval default to auto).")
-    var precision = Precision.fp32
+    @Option(help: "Where the model runs: cpu; cuda (= cuda:0) or cuda:N, one GPU; cuda:all, every GPU (2 model copies each); auto, a GPU when the CUDA driver finds one, else the CPU (the log says which). The CUDA libraries are loaded at run time from SLUICE_CUDA_LIBRARY_PATH, LD_LIBRARY_PATH, the linker's paths and pip's nvidia/*/lib folders; without a GPU, cuda fails at once (exit 2) before any input is read.")
+    var device = "cpu"
+
+    @Option(help: "On the CPU: fp32 (default), bf16 (AVX512-BF16 where the CPU has it) or int8 (calibrated by --calibration; run and eval default to auto). On a GPU: fp16 (default), bf16, tf32 or fp32.")
+    var precision: Precision?
 
     @Option(help: "int8: auto[:N] (the first N images of the input, preprocessed as the job preprocesses them; N defaults to \(CalibrationSource.defaultAutoCount)), or a .npy float32 [N,3,224,224] batch of typical preprocessed inputs. It sets the quantization scales.")
     var calibration: String?
@@ -24,6 +27,7 @@ struct ModelOptions: ParsableArguments {
     var convolution = ConvolutionAlgorithm.fastest
 
     func validate() throws {
+        do { _ = try DeviceSelection.parse(device) } catch { throw ValidationError("\(error)") }
         if let calibration {
             do { _ = try CalibrationSource.parse(calibration) } catch { throw ValidationError("\(error)") }
         }
@@ -35,24 +39,36 @@ struct ModelOptions: ParsableArguments {
         return precision == .int8 ? .auto(count: CalibrationSource.defaultAutoCount) : nil
     }
 
+    /// --device resolved against this machine, and the precision for it (--precision, else the device's default).
+    /// A GPU is probed here, so call this before any input is opened: `--device cuda` without one fails at once.
+    func placement(command: String) throws -> (placement: DevicePlacement, precision: Precision) {
+        let selection = try DeviceSelection.parse(device)
+        let (placement, note) = try CUDARuntime.resolver.resolve(selection)
+        if selection != .cpu { printError("sluice \(command): \(note)") }
+        return (placement, try placement.precision(precision))
+    }
+
     /// The options besides --model, --weights and --precision, as `sluice run` arguments (what `bench` passes on).
     var arguments: [String] {
         var arguments = ["--convolution", convolution.rawValue]
+        if device != "cpu" { arguments += ["--device", device] }
         if let calibration { arguments += ["--calibration", calibration] }
         return arguments
     }
 
     /// The model as given; `--calibration auto` is left to resolve (a command without an input dataset refuses it
     /// when the model is compiled, with a message that says so).
-    func factory() -> ResNetFactory {
-        ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibrationSource, convolutionAlgorithm: convolution)
+    func factory(on placement: DevicePlacement = .cpu, precision resolved: Precision? = nil, normalization: InputNormalization? = nil) -> ResNetFactory {
+        ResNetFactory(model: model, weights: weights, precision: resolved ?? precision ?? placement.defaultPrecision, calibration: calibrationSource,
+                      convolutionAlgorithm: convolution, placement: placement, inputNormalization: placement.isGPU ? normalization : nil)
     }
 
     /// The model, with `--calibration auto` (or int8 without --calibration) resolved on the job's input: the first
     /// N images, preprocessed by `preprocessor`. Also returns those samples (their ids are what eval leaves out).
     func factory(calibratingOn configuration: RunConfiguration, preprocessor: any RecordPreprocessor, storage: ObjectStorage,
-                 command: String) throws -> (factory: ResNetFactory, calibration: AutoCalibration.Samples?) {
-        let plain = factory()
+                 command: String, placement: DevicePlacement = .cpu, precision resolved: Precision? = nil,
+                 normalization: InputNormalization? = nil) throws -> (factory: ResNetFactory, calibration: AutoCalibration.Samples?) {
+        let plain = factory(on: placement, precision: resolved, normalization: normalization)
         guard plain.needsAutoCalibration, case let .auto(count)? = plain.calibration else { return (plain, nil) }
         if calibration == nil {
             printError("sluice \(command): --precision int8 without --calibration: calibrating on the input (--calibration auto:\(count))")

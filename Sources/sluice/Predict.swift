@@ -36,21 +36,24 @@ struct Predict: ParsableCommand {
     @Option(help: "Threads for the convolutions (default: every core).")
     var threads: Int?
 
-    @Flag(help: "Print, to standard error, which oneDNN implementation each layer dispatched to.")
+    @Flag(help: "Print, to standard error, which oneDNN implementation (on a GPU: which cuDNN engine or algorithm) each layer dispatched to.")
     var verbose = false
 
     @Argument(help: "Input JPEG, PNG or .npy files.")
     var inputs: [String]
 
     func run() throws {
-        let factory = options.factory()
+        let (placement, precision) = try options.placement(command: "predict")
+        // A few inputs, some already normalised (.npy): on a GPU too the model reads float32 NCHW here.
+        let factory = options.factory(on: placement, precision: precision)
         let (spec, source) = try preprocessing.resolved(model: options.model)
         if verbose || source != PreprocessOptions.defaultSource {
             FileHandle.standardError.write(Data("sluice predict: preprocessing from \(source): \(spec.summary)\n".utf8))
         }
         let compiled = try factory.compile(batchSize: batchSize, threads: threads)
         if verbose {
-            var report = "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(factory.name), batch \(batchSize)\n"
+            var report = placement.isGPU ? "CUDA (cuDNN, cuBLASLt): \(factory.name), batch \(batchSize)\n"
+                : "oneDNN \(OneDNNInfo.version), best ISA here: \(OneDNNInfo.effectiveISA); \(factory.name), batch \(batchSize)\n"
             for record in compiled.dispatchReport { report += "  \(record)\n" }
             FileHandle.standardError.write(Data(report.utf8))
         }

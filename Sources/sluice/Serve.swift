@@ -83,15 +83,17 @@ struct Serve: ParsableCommand {
         settings.topK = topK
         try settings.apply(environment: ProcessInfo.processInfo.environment)
 
-        var factory = model.factory()
+        // On a GPU the server's model reads float32 NCHW (its requests are batched on the CPU side).
+        let (placement, precision) = try model.placement(command: "serve")
+        var factory = model.factory(on: placement, precision: precision)
         var spec = try preprocessing.resolved(model: model.model).spec
         var names = try labels.map(ClassLabels.load) ?? ClassLabels.imageNet
         if let directory = try ModelDirectory.load(modelDir) {
-            guard let precision = Precision(rawValue: directory.precision ?? "fp32") else {
+            guard let precision = Precision(rawValue: directory.precision ?? placement.defaultPrecision.rawValue) else {
                 throw ValidationError("\(modelDir)/\(ModelDirectory.fileName): precision must be fp32, bf16 or int8")
             }
-            factory = ResNetFactory(model: directory.model, weights: directory.weights, precision: precision, calibration: directory.calibration,
-                                    convolutionAlgorithm: model.convolution)
+            factory = ResNetFactory(model: directory.model, weights: directory.weights, precision: try placement.precision(precision),
+                                    calibration: directory.calibration.map(CalibrationSource.file), convolutionAlgorithm: model.convolution, placement: placement)
             var options = preprocessing
             options.resize = directory.resize ?? options.resize
             options.crop = directory.crop ?? options.crop

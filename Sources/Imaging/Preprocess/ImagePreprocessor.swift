@@ -88,6 +88,11 @@ public final class ImagePreprocessor {
         }
         let source = Source(pixels: pixels, in1X: Double(width) / Double(denominator), in1Y: Double(height) / Double(denominator),
                             hasSlack: hasSlack)
+        if case let .nhwcUInt8(buffer) = output, let base = buffer.baseAddress, pixels.layout == .rgb, !x.isPadded, !y.isPadded,
+           source.identityX, source.identityY, x.resizedSize == pixels.width, y.resizedSize == pixels.height {
+            Self.copyCrop(pixels, x, y, into: base)
+            return
+        }
         switch output {
         case let .nchwFloat32(buffer):
             guard let base = buffer.baseAddress else { return }
@@ -218,6 +223,15 @@ public final class ImagePreprocessor {
                     column += 8
                 }
             }
+        }
+    }
+
+    /// uint8 RGB output of an image that needs no resize: the crop's rows, copied as they are.
+    /// Invariant: the crop lies inside the image (neither axis padded) and `output` holds the crop's 3 × w × h bytes.
+    private static func copyCrop(_ pixels: PixelView, _ x: AxisGeometry, _ y: AxisGeometry, into output: UnsafeMutablePointer<UInt8>) {
+        let rowBytes = 3 &* x.outputSize
+        for row in 0..<y.outputSize {
+            (output + row &* rowBytes).update(from: pixels.row(y.cropOffset &+ row) + 3 &* x.cropOffset, count: rowBytes)
         }
     }
 

@@ -1,4 +1,5 @@
 import Imaging
+import Inference
 
 /// The Imaging module's fused decode/resize/crop/normalise, as the pipeline's preprocessor. Each worker
 /// thread gets its own `ImagePreprocessor` (decoders and scratch are per worker).
@@ -45,5 +46,26 @@ public struct StandardPreprocessor: RecordPreprocessor {
                 try RecordPayload.copy(values, shape: shape, into: slot)
             }
         }
+
+        /// The resized crop's uint8 pixels, HWC: for a raw tensor that needs no resize, a copy of the crop's rows.
+        func preprocess(_ payload: RecordPayload, intoPixels slot: UnsafeMutableBufferPointer<UInt8>) throws {
+            if preprocessor == nil { preprocessor = try ImagePreprocessor(spec: spec) }
+            guard let preprocessor else { return }
+            switch payload {
+            case let .pixels(bytes, shape):
+                try preprocessor.preprocess(tensor: bytes, shape: shape, into: .nhwcUInt8(slot))
+            case let .encoded(bytes):
+                try preprocessor.preprocess(encoded: bytes, into: .nhwcUInt8(slot))
+            case .preprocessed:
+                throw RecordPayload.preprocessedIntoPixels
+            }
+        }
+    }
+}
+
+extension PreprocessSpec {
+    /// The normalisation a GPU model applies to the uint8 crops: (x / divisor − mean) / std per channel.
+    public var inputNormalization: InputNormalization {
+        InputNormalization(mean: [mean[0], mean[1], mean[2]], std: [std[0], std[1], std[2]], divisor: divisor)
     }
 }

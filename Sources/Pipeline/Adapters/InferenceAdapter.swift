@@ -2,8 +2,8 @@ import Inference
 import ONNX
 import SeededRandom
 
-/// A torchvision ResNet, or an ONNX model (`model` a path ending in .onnx), compiled by the oneDNN backend, as the
-/// pipeline's model.
+/// A torchvision ResNet, or an ONNX model (`model` a path ending in .onnx), compiled by the oneDNN backend (CPU)
+/// or the CUDA backend (`placement` a GPU), as the pipeline's model.
 public struct ResNetFactory: ModelFactory {
     public let model: String
     public let weights: String?
@@ -15,15 +15,25 @@ public struct ResNetFactory: ModelFactory {
     /// The calibration pass's statistics, measured by the first copy compiled and reused by the others.
     private let calibrationMemo = CalibrationMemo()
     public let convolutionAlgorithm: ConvolutionAlgorithm
+    /// The CPU, or the GPUs the copies are spread over (`DevicePlacement.ordinal(ofCopy:)`).
+    public let placement: DevicePlacement
+    /// On a GPU: the job's normalisation, so the model reads uint8 HWC crops and normalises them on the device;
+    /// nil: the model reads normalised float32 NCHW (`predict`, `.npy` inputs).
+    public let inputNormalization: InputNormalization?
+    /// The copies compiled on one GPU upload its weights once.
+    private let gpuWeights = CUDAWeightShare()
 
     public init(model: String, weights: String?, precision: Precision, calibration: CalibrationSource?,
-                calibrationSamples: Tensor? = nil, convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
+                calibrationSamples: Tensor? = nil, convolutionAlgorithm: ConvolutionAlgorithm = .fastest,
+                placement: DevicePlacement = .cpu, inputNormalization: InputNormalization? = nil) {
         self.model = model
         self.weights = weights
         self.precision = precision
         self.calibration = calibration
         self.calibrationSamples = calibrationSamples
         self.convolutionAlgorithm = convolutionAlgorithm
+        self.placement = placement
+        self.inputNormalization = inputNormalization
     }
 
     /// Calibration from a .npy file (nil: none).
@@ -36,7 +46,13 @@ public struct ResNetFactory: ModelFactory {
     /// The same model calibrated on `samples` (collected from the input for `--calibration auto`).
     public func calibrated(with samples: Tensor) -> ResNetFactory {
         ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, calibrationSamples: samples,
-                      convolutionAlgorithm: convolutionAlgorithm)
+                      convolutionAlgorithm: convolutionAlgorithm, placement: placement, inputNormalization: inputNormalization)
+    }
+
+    /// The same model on `placement`, reading uint8 crops normalised by `normalization` there when it is a GPU.
+    public func placed(on placement: DevicePlacement, normalization: InputNormalization?) -> ResNetFactory {
+        ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, calibrationSamples: calibrationSamples,
+                      convolutionAlgorithm: convolutionAlgorithm, placement: placement, inputNormalization: placement.isGPU ? normalization : nil)
     }
 
     /// For timing only (`sluice bench`'s model-only rows, which have no dataset): `auto` calibration on seeded
@@ -54,10 +70,14 @@ public struct ResNetFactory: ModelFactory {
         return false
     }
 
-    public var name: String { "\(model) \(precision.rawValue)" }
+    public var name: String { "\(model) \(precision.rawValue)" + (placement.isGPU ? " on \(placement)" : "") }
 
     public func makeModel(batchSize: Int, threads: Int) throws -> any ClassifierModel {
-        CompiledClassifier(try compile(batchSize: batchSize, threads: threads))
+        try makeModel(batchSize: batchSize, threads: threads, copy: 0)
+    }
+
+    public func makeModel(batchSize: Int, threads: Int, copy: Int) throws -> any ClassifierModel {
+        CompiledClassifier(try compile(batchSize: batchSize, threads: threads, copy: copy))
     }
 
     /// The model's graph: imported from an ONNX file, or a ResNet built from --weights or seeded weights.
@@ -71,9 +91,15 @@ public struct ResNetFactory: ModelFactory {
         }
     }
 
-    /// The model compiled by the oneDNN backend (threads nil: every core).
-    public func compile(batchSize: Int, threads: Int?) throws -> any CompiledModel {
+    /// The model compiled by the oneDNN backend (threads nil: every core), or by the CUDA backend on the GPU of
+    /// model copy `copy`.
+    public func compile(batchSize: Int, threads: Int?, copy: Int = 0) throws -> any CompiledModel {
         let graph = try graph()
+        if let device = placement.ordinal(ofCopy: copy) {
+            _ = try placement.precision(precision)
+            return try CUDARuntime.backend(device: device, normalization: inputNormalization, weights: gpuWeights)
+                .compile(graph, batchSize: batchSize, precision: precision)
+        }
         let samples = try calibrationTensor()
         return try OneDNNBackend(threads: threads, calibration: samples, calibrationMemo: calibrationMemo,
                                  convolutionAlgorithm: convolutionAlgorithm)
@@ -103,6 +129,22 @@ final class CompiledClassifier: ClassifierModel {
 
     var inputShape: [Int] { compiled.inputShape }
     var classCount: Int { compiled.outputShape.reduce(1, *) }
+
+    var inputEncoding: ModelInputEncoding { compiled.inputEncoding }
+    var hostAllocator: (any HostMemoryAllocator)? { compiled.hostAllocator }
+    var deviceStatistics: DeviceStatistics? { compiled.deviceStatistics }
+
+    /// uint8 HWC crops, one byte per element.
+    func classify(pixels: UnsafeRawBufferPointer, count: Int, logits: UnsafeMutableBufferPointer<Float>) throws {
+        let perInput = inputElements, perOutput = classCount
+        var done = 0
+        while done < count {
+            let n = min(compiled.batchSize, count - done)
+            try compiled.run(pixels: UnsafeRawBufferPointer(rebasing: pixels[(done * perInput)..<((done + n) * perInput)]), count: n,
+                             output: UnsafeMutableBufferPointer(rebasing: logits[(done * perOutput)..<((done + n) * perOutput)]))
+            done += n
+        }
+    }
 
     func classify(_ input: UnsafeBufferPointer<Float>, count: Int, logits: UnsafeMutableBufferPointer<Float>) throws {
         let perInput = inputElements, perOutput = classCount

@@ -20,6 +20,12 @@ public struct BenchRunner: Sendable {
     public var peerTimeout: TimeInterval = 3600
     /// The model, measured alone first (every layout of the cores) when given: the ceiling of the strategies.
     public var modelOnly: ModelOnlyBenchmark?
+    /// On GPUs (`--device` of the runs, e.g. "cuda"): the peers are PyTorch on the GPU (model alone, eager and
+    /// torch.compile; and its best pipeline), run when PyTorch with CUDA is importable. nil: the CPU peers.
+    public var gpuDevice: String?
+    /// The PyTorch pipeline peer's DataLoader workers on a GPU machine.
+    public var gpuPeerWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount - 2)
+    public var gpuPeerSeconds = 20
     /// The sluice executable that runs each strategy.
     public var executable: String
 
@@ -97,6 +103,15 @@ public struct BenchRunner: Sendable {
 
     private func peers(data: String, scratch: String) -> [PeerRunner] {
         func script(_ name: String) -> String { (peersDirectory as NSString).appendingPathComponent(name) }
+        if gpuDevice != nil {
+            let model = ["--model", self.model, "--batch", String(batchSize), "--precision", precision, "--seconds", String(gpuPeerSeconds)]
+            return [
+                PeerRunner(name: "PyTorch GPU model only eager", script: script("torch_gpu_model.py"), arguments: model + ["--mode", "eager"]),
+                PeerRunner(name: "PyTorch GPU model only torch.compile", script: script("torch_gpu_model.py"), arguments: model + ["--mode", "compile"]),
+                PeerRunner(name: "PyTorch GPU pipeline", script: script("torch_gpu_pipeline.py"),
+                           arguments: ["--dataset", data, "--batch", String(batchSize), "--workers", String(gpuPeerWorkers)]),
+            ]
+        }
         func common(_ tag: String) -> [String] {
             var arguments = ["--input", data, "--output", (scratch as NSString).appendingPathComponent("peer-\(tag)"), "--batch-size", String(batchSize)]
             if let weights { arguments += ["--weights", weights] }

@@ -1,4 +1,5 @@
-/// A preallocated batch: model input for `capacity` images, their logits, and which record each slot holds.
+/// A preallocated batch: model input for `capacity` images in the encoding the model reads (normalised float32
+/// CHW, or uint8 HWC crops), their logits, and which record each slot holds.
 final class Batch: @unchecked Sendable {
     struct Slot {
         var unit = 0
@@ -11,7 +12,10 @@ final class Batch: @unchecked Sendable {
     let capacity: Int
     let inputElements: Int
     let classCount: Int
-    let inputs: UnsafeMutableBufferPointer<Float>
+    let element: InputElement
+    /// `capacity × inputElements` elements of `element`, from `allocator` when the model gave one (pinned memory).
+    let inputBytes: UnsafeMutableRawBufferPointer
+    private let allocator: (any HostMemoryAllocator)?
     let logits: UnsafeMutableBufferPointer<Float>
     var slots: [Slot]
     /// Slots this fill may hand out (the capacity, or fewer for the last batches of the input).
@@ -21,25 +25,78 @@ final class Batch: @unchecked Sendable {
     var finished = 0
     var sealed = false
 
-    init(capacity: Int, inputElements: Int, classCount: Int) {
+    /// A float32 batch in ordinary memory.
+    convenience init(capacity: Int, inputElements: Int, classCount: Int) {
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, capacity * inputElements * 4), alignment: 64)
+        self.init(capacity: capacity, inputElements: inputElements, classCount: classCount, element: .float32, bytes: bytes, allocator: nil)
+    }
+
+    private init(capacity: Int, inputElements: Int, classCount: Int, element: InputElement, bytes: UnsafeMutableRawBufferPointer,
+                 allocator: (any HostMemoryAllocator)?) {
         self.capacity = capacity
         self.inputElements = inputElements
         self.classCount = classCount
-        inputs = .allocate(capacity: capacity * inputElements)
-        inputs.initialize(repeating: 0)
+        self.element = element
+        self.allocator = allocator
+        inputBytes = bytes
+        switch element {
+        case .float32: inputBytes.initializeMemory(as: Float.self, repeating: 0)
+        case .uint8: inputBytes.initializeMemory(as: UInt8.self, repeating: 0)
+        }
         logits = .allocate(capacity: capacity * classCount)
         logits.initialize(repeating: 0)
         slots = Array(repeating: Slot(), count: capacity)
         limit = capacity
     }
 
+    /// A batch for `model`: its input encoding, in the memory its allocator gives (pinned, for a GPU).
+    static func make(capacity: Int, for model: any ClassifierModel) throws -> Batch {
+        let element = model.inputElement
+        let (perImage, overflow1) = model.inputElements.multipliedReportingOverflow(by: element.byteWidth)
+        let (byteCount, overflow2) = perImage.multipliedReportingOverflow(by: capacity)
+        guard !overflow1, !overflow2, byteCount > 0 else {
+            throw PipelineError.configuration("a batch of \(capacity) inputs of \(model.inputShape) does not fit in memory")
+        }
+        let bytes: UnsafeMutableRawBufferPointer
+        if let allocator = model.hostAllocator {
+            bytes = UnsafeMutableRawBufferPointer(start: try allocator.allocate(byteCount: byteCount), count: byteCount)
+        } else {
+            bytes = .allocate(byteCount: byteCount, alignment: 64)
+        }
+        return Batch(capacity: capacity, inputElements: model.inputElements, classCount: model.classCount, element: element,
+                     bytes: bytes, allocator: model.hostAllocator)
+    }
+
     deinit {
-        inputs.deallocate()
+        if let allocator, let base = inputBytes.baseAddress { allocator.deallocate(base) } else { inputBytes.deallocate() }
         logits.deallocate()
+    }
+
+    /// The whole input as float32 (float32 batches only; empty otherwise).
+    var inputs: UnsafeMutableBufferPointer<Float> {
+        guard element == .float32, let base = inputBytes.baseAddress else { return UnsafeMutableBufferPointer(start: nil, count: 0) }
+        // Invariant: float32 batches hold capacity × inputElements floats, 64-byte aligned.
+        return UnsafeMutableBufferPointer(start: base.assumingMemoryBound(to: Float.self), count: capacity * inputElements)
     }
 
     func input(_ slot: Int) -> UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(rebasing: inputs[(slot * inputElements)..<((slot + 1) * inputElements)])
+    }
+
+    /// Slot `slot` in the batch's encoding.
+    func slotInput(_ slot: Int) -> SlotInput {
+        switch element {
+        case .float32:
+            return .float(input(slot))
+        case .uint8:
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: inputBytes[(slot * inputElements)..<((slot + 1) * inputElements)])
+            return .pixels(bytes.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// The first `count` images' input as bytes.
+    func inputBytes(count: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: inputBytes[0..<(count * inputElements * element.byteWidth)])
     }
 
     func logits(_ slot: Int) -> UnsafeBufferPointer<Float> {
@@ -55,8 +112,8 @@ final class Batch: @unchecked Sendable {
         sealed = false
     }
 
-    static func bytes(capacity: Int, inputElements: Int, classCount: Int) -> Int64 {
-        Int64(capacity) * Int64(inputElements + classCount) * 4
+    static func bytes(capacity: Int, inputElements: Int, classCount: Int, element: InputElement = .float32) -> Int64 {
+        Int64(capacity) * (Int64(inputElements) * Int64(element.byteWidth) + Int64(classCount) * 4)
     }
 }
 
@@ -157,3 +214,4 @@ final class BatchAssembler: @unchecked Sendable {
 }
 
 import Foundation
+import Inference

@@ -28,9 +28,9 @@ struct MemoryPlan {
         batches = 2
     }
 
-    init(configuration c: RunConfiguration, inputElements: Int, classCount: Int, inferring: Int) {
+    init(configuration c: RunConfiguration, inputElements: Int, classCount: Int, inferring: Int, element: InputElement = .float32) {
         let input = MemoryPlan(configuration: c)
-        let batchBytes = Batch.bytes(capacity: c.batchSize, inputElements: inputElements, classCount: classCount)
+        let batchBytes = Batch.bytes(capacity: c.batchSize, inputElements: inputElements, classCount: classCount, element: element)
         let budget = max(c.maxMemory, Self.minimumBytes)
         // A batch filling, one per model copy inferring, one postprocessing, when they fit in half the budget.
         batches = Int(max(2, min(Int64(2 + inferring), (budget / 2) / max(batchBytes, 1))))

@@ -76,25 +76,35 @@ struct ModelLayoutTuner {
     /// Images per second with every copy inferring at once on its own thread, `callSize` images per call.
     func measure(_ models: [any ClassifierModel], layout: ModelLayout, callSize: Int? = nil) throws -> Double {
         let count = callSize ?? layout.microBatch(atMost: batchSize)
-        let elements = models[0].inputElements, classes = models[0].classCount
+        let classes = models[0].classCount
         let start = DispatchSemaphore(value: 0)
         let counter = TuningCounter()
         let threads = StageThreads()
         for (index, model) in models.enumerated() {
             nonisolated(unsafe) let model = model
             threads.spawn("tune-\(index)") {
-                let input = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * elements)
                 let logits = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * classes)
-                defer { input.deallocate(); logits.deallocate() }
-                for i in 0..<input.count { input[i] = Float((i * 7919) % 255) / 255 - 0.5 }
+                defer { logits.deallocate() }
                 do {
-                    try model.classify(UnsafeBufferPointer(input), count: count, logits: logits)  // warm-up
+                    // A batch in the model's own encoding and memory (uint8 pixels in pinned memory for a GPU).
+                    let batch = try Batch.make(capacity: count, for: model)
+                    switch batch.element {
+                    case .float32: for i in 0..<batch.inputs.count { batch.inputs[i] = Float((i * 7919) % 255) / 255 - 0.5 }
+                    case .uint8: for i in 0..<batch.inputBytes.count { batch.inputBytes[i] = UInt8(truncatingIfNeeded: i * 7919) }
+                    }
+                    func call() throws {
+                        switch batch.element {
+                        case .float32: try model.classify(UnsafeBufferPointer(batch.inputs), count: count, logits: logits)
+                        case .uint8: try model.classify(pixels: batch.inputBytes(count: count), count: count, logits: logits)
+                        }
+                    }
+                    try call()  // warm-up
                     counter.ready()
                     start.wait()
                     let began = DispatchTime.now().uptimeNanoseconds
                     var calls = 0
                     while calls < 3 || Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9 < seconds {
-                        try model.classify(UnsafeBufferPointer(input), count: count, logits: logits)
+                        try call()
                         calls += 1
                     }
                     counter.add(images: calls * count, seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)

@@ -108,6 +108,9 @@ public final class Job: @unchecked Sendable {
             peakRSSBytes: peakRSSBytes(), bytesRead: bytesRead, bytesWritten: failureLock.withLock { bytesWritten },
             stages: stages.map(\.snapshot), queues: queues, phases: phases)
         report.modelLayout = plan.isEmpty ? "" : c.strategy == .perRequest ? "in the model server" : modelLayout.description
+        report.device = modelFactory.placement.description
+        report.devices = deviceReports(seconds: seconds)
+        report.limitingStage = JobReport.limitingStage(stages: report.stages, devices: report.devices, seconds: seconds)
         report.modelLayoutMeasured = layoutMeasurements
         report.jobParts = jobUnits.count
         report.jobPartsMissing = missing
@@ -175,6 +178,11 @@ public final class Job: @unchecked Sendable {
     /// Preprocessing threads and model threads for this machine (overridable).
     var threadBudget: (workers: Int, model: Int) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let copies = modelFactory.placement.modelCopies {
+            // On a GPU the CPU only reads and preprocesses: those get the cores, less the reader and one feeder
+            // thread per model copy (which mostly wait for their GPU).
+            return (configuration.workers ?? max(1, cores - 1 - copies), copies)
+        }
         // The model is ~95% of the work on a CPU: it gets every core; one preprocessing thread keeps up.
         return (configuration.workers ?? max(1, cores / 4), configuration.modelThreads ?? cores)
     }
@@ -187,7 +195,9 @@ public final class Job: @unchecked Sendable {
 
     private func chooseModelLayout() throws {
         let threads = threadBudget.model
-        if let replicas = configuration.modelReplicas {
+        if let copies = modelFactory.placement.modelCopies {
+            modelLayout = ModelLayout(copies: copies, threadsEach: 1)
+        } else if let replicas = configuration.modelReplicas {
             let copies = min(replicas, threads)
             modelLayout = ModelLayout(copies: copies, threadsEach: max(1, threads / copies))
         } else if configuration.modelThreads != nil || !configuration.tuneModelLayout {
@@ -207,12 +217,45 @@ public final class Job: @unchecked Sendable {
         let first = try model(copy: 0)
         failureLock.withLock { prebuiltModels[0] = first }
         try InputContract.check(model: first.inputShape, preprocessing: preprocessor.outputShape)
+        modelInputElement = first.inputElement
+        if first.inputElement == .uint8 && configuration.tensorInput.preprocessed {
+            throw PipelineError.configuration("--preprocessed: the model reads uint8 pixels and normalises them on its device, so float32 tensors cannot feed it; store uint8 images, or give --device cpu")
+        }
     }
 
-    /// Model copy `index` of the layout: the one tuning built, else a new one.
+    /// What the model copies read (known once the first copy is built, before any record is read).
+    private(set) var modelInputElement = InputElement.float32
+
+    /// Model copy `index` of the layout: the one tuning built, else a new one (on its GPU, for a GPU run).
     func model(copy index: Int) throws -> any ClassifierModel {
-        if let prebuilt = failureLock.withLock({ prebuiltModels.removeValue(forKey: index) }) { return prebuilt }
-        return try modelFactory.makeModel(batchSize: configuration.batchSize, threads: modelLayout.threadsEach)
+        let model: any ClassifierModel
+        if let prebuilt = failureLock.withLock({ prebuiltModels.removeValue(forKey: index) }) {
+            model = prebuilt
+        } else {
+            model = try modelFactory.makeModel(batchSize: configuration.batchSize, threads: modelLayout.threadsEach, copy: index)
+        }
+        failureLock.withLock { modelsBuilt[index] = model }
+        return model
+    }
+
+    /// Every copy the run built, to read their device statistics at the end.
+    private var modelsBuilt: [Int: any ClassifierModel] = [:]
+
+    /// The GPUs' busy time and transfers, summed per device over the copies on it.
+    private func deviceReports(seconds: Double) -> [DeviceReport] {
+        let statistics = failureLock.withLock { modelsBuilt.sorted { $0.key < $1.key }.compactMap { $0.value.deviceStatistics } }
+        var byDevice: [String: DeviceReport] = [:]
+        var order: [String] = []
+        for s in statistics {
+            if byDevice[s.device] == nil { order.append(s.device) }
+            var report = byDevice[s.device] ?? DeviceReport(device: s.device)
+            report.busySeconds += s.busySeconds
+            report.hostToDeviceBytes += s.hostToDeviceBytes
+            report.deviceToHostBytes += s.deviceToHostBytes
+            report.busyFraction = seconds > 0 ? min(1, report.busySeconds / seconds) : 0
+            byDevice[s.device] = report
+        }
+        return order.compactMap { byDevice[$0] }
     }
 
     /// Error rows that earlier runs wrote for the parts this run skipped: a rerun reports them too.

@@ -28,6 +28,12 @@ public struct JobReport: Sendable, Codable {
     public var jobComplete = false
     /// Error rows of the parts this run skipped, written by earlier runs.
     public var imagesFailedEarlier = 0
+    /// Where the model ran: "cpu", or the GPUs ("cuda:0", "cuda:0,cuda:1").
+    public var device = "cpu"
+    /// Per GPU: busy time and bytes copied, from the model copies' device statistics (empty on the CPU).
+    public var devices: [DeviceReport] = []
+    /// The stage (or "gpu") that bounds the job's rate: the busiest, as a fraction of the threads (or devices) it had.
+    public var limitingStage = ""
 
     /// Nothing failed, in this run or in the earlier runs whose parts it kept.
     public var succeeded: Bool { unitsFailed.isEmpty && imagesFailed == 0 && imagesFailedEarlier == 0 }
@@ -45,6 +51,11 @@ public struct JobReport: Sendable, Codable {
             let measured = modelLayoutMeasured.sorted { $0.key < $1.key }.map { "\($0.key): \(format($0.value)) images/s" }
             lines.append("model: \(modelLayout)" + (measured.isEmpty ? "" : " (measured at start-up: \(measured.joined(separator: ", ")))"))
         }
+        for gpu in devices {
+            lines.append("gpu \(gpu.device): busy \(format(gpu.busySeconds)) s (\(format(gpu.busyFraction * 100))% of the run, its copies summed); "
+                         + "host→device \(formatMiB(Int64(gpu.hostToDeviceBytes))), device→host \(formatMiB(Int64(gpu.deviceToHostBytes)))")
+        }
+        if !limitingStage.isEmpty { lines.append("limited by: \(limitingStage)") }
         for (phase, seconds) in phases.sorted(by: { $0.key < $1.key }) { lines.append("phase \(phase): \(format(seconds)) s") }
         lines.append("stage          threads    items   wall s   busy s    cpu s   items/s  blocked in s  blocked out s")
         for stage in stages {
@@ -63,6 +74,19 @@ public struct JobReport: Sendable, Codable {
         return lines.joined(separator: "\n")
     }
 
+    /// The stage whose threads (or GPUs) were busiest for the run's duration: the one to give more to.
+    static func limitingStage(stages: [StageStats.Snapshot], devices: [DeviceReport], seconds: Double) -> String {
+        guard seconds > 0 else { return "" }
+        var candidates = stages.filter { $0.threads > 0 }.map { ($0.stage, $0.busySeconds / (Double($0.threads) * seconds)) }
+        if !devices.isEmpty {
+            // Each GPU runs several copies at once: its busy time is per copy, so divide by the copies' streams.
+            let busy = devices.map { $0.busySeconds / Double(DevicePlacement.copiesPerDevice) }.reduce(0, +)
+            candidates.append(("gpu", busy / (Double(devices.count) * seconds)))
+        }
+        guard let top = candidates.max(by: { $0.1 < $1.1 }) else { return "" }
+        return String(format: "%@ (busy %.0f%% of the time)", top.0, min(1, top.1) * 100)
+    }
+
     public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -73,4 +97,17 @@ public struct JobReport: Sendable, Codable {
     private func formatMiB(_ bytes: Int64) -> String { String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
     private func pad(_ value: Int, _ width: Int) -> String { String(value).leftPadded(to: width, with: " ") }
     private func pad(_ value: Double, _ width: Int) -> String { String(format: "%.2f", value).leftPadded(to: width, with: " ") }
+}
+
+/// One GPU's share of a run.
+public struct DeviceReport: Sendable, Codable, Equatable {
+    public var device: String
+    /// Device time of every model copy on it, summed (copies on separate streams overlap, so this can exceed the run).
+    public var busySeconds = 0.0
+    /// `busySeconds` over the run's duration, at most 1.
+    public var busyFraction = 0.0
+    public var hostToDeviceBytes = 0
+    public var deviceToHostBytes = 0
+
+    public init(device: String) { self.device = device }
 }

@@ -10,8 +10,13 @@ struct InferOperator {
     func infer(_ batch: Batch) throws {
         do {
             try stats.measure(items: batch.count) {
-                try model.classify(UnsafeBufferPointer(rebasing: batch.inputs[0..<(batch.count * batch.inputElements)]),
-                                   count: batch.count, logits: batch.logits)
+                switch batch.element {
+                case .float32:
+                    try model.classify(UnsafeBufferPointer(rebasing: batch.inputs[0..<(batch.count * batch.inputElements)]),
+                                       count: batch.count, logits: batch.logits)
+                case .uint8:
+                    try model.classify(pixels: batch.inputBytes(count: batch.count), count: batch.count, logits: batch.logits)
+                }
             }
         } catch {
             throw PipelineError.inference("\(error)")

@@ -27,12 +27,20 @@ struct PreprocessOperator {
     /// `record.ok` (the slot then holds garbage that nobody reads).
     func fill(_ input: UnsafeMutableBufferPointer<Float>, from chunk: RecordChunk, _ i: Int, record: inout Batch.Slot,
               worker: any PreprocessWorker) {
+        fill(.float(input), from: chunk, i, record: &record, worker: worker)
+    }
+
+    /// The same, for a slot of either encoding (float32 CHW, or uint8 HWC pixels for a GPU model).
+    func fill(_ input: SlotInput, from chunk: RecordChunk, _ i: Int, record: inout Batch.Slot, worker: any PreprocessWorker) {
         stats.measure(items: 1) {
             do {
                 try chunk.withPayload(i) { payload in
-                    if case let .preprocessed(values, shape) = payload {
-                        try RecordPayload.copy(values, shape: shape, into: input)  // no worker: nothing to decode
-                    } else {
+                    switch (payload, input) {
+                    case let (.preprocessed(values, shape), .float(slot)):
+                        try RecordPayload.copy(values, shape: shape, into: slot)  // no worker: nothing to decode
+                    case (.preprocessed, .pixels):
+                        throw RecordPayload.preprocessedIntoPixels
+                    default:
                         try worker.preprocess(payload, into: input)
                     }
                 }

@@ -21,7 +21,7 @@ struct FusedStrategy {
                 [read, preprocess, infer].forEach { $0.threadStarted() }
                 do {
                     let model = try prebuilt ?? job.model(copy: copy)
-                    runTask(model: model, partitions: partitions, read: read, preprocess: preprocess, infer: infer)
+                    try runTask(model: model, partitions: partitions, read: read, preprocess: preprocess, infer: infer)
                 } catch {
                     job.abort(PipelineError.inference("\(error)"))
                 }
@@ -33,13 +33,13 @@ struct FusedStrategy {
 
     /// One task: partitions one after another, each read, preprocessed and inferred in batches of its own.
     private func runTask(model: any ClassifierModel, partitions: BoundedQueue<PlannedUnit>,
-                         read: StageStats, preprocess: StageStats, infer: StageStats) {
+                         read: StageStats, preprocess: StageStats, infer: StageStats) throws {
         let preprocessor = PreprocessOperator(job: job, stats: preprocess, workers: job.modelLayout.copies)
         let worker = preprocessor.makeWorker()
         let inferrer = InferOperator(model: model, stats: infer)
         // Postprocessing runs in the task too, as in one fused UDF.
         let postprocessor = PostprocessOperator(job: job, stats: StageStats(name: "postprocess"))
-        let batch = Batch(capacity: job.configuration.batchSize, inputElements: model.inputElements, classCount: model.classCount)
+        let batch = try Batch.make(capacity: job.configuration.batchSize, for: model)
 
         /// Infers and records the batch; false (the job aborted) if the model failed.
         func flush() -> Bool {
@@ -61,7 +61,7 @@ struct FusedStrategy {
                     guard var record = preprocessor.record(chunk, i) else { continue }
                     let slot = batch.assigned
                     batch.assigned += 1
-                    preprocessor.fill(batch.input(slot), from: chunk, i, record: &record, worker: worker)
+                    preprocessor.fill(batch.slotInput(slot), from: chunk, i, record: &record, worker: worker)
                     batch.slots[slot] = record
                     if batch.assigned == batch.capacity && !flush() { return false }
                 }

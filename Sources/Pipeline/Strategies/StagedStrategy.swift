@@ -2,7 +2,7 @@ import Foundation
 import Parquet
 
 /// Spark's staged configuration: phase 1 preprocesses every unit (all cores, one unit per worker) and
-/// writes the model inputs as float32 tensors to intermediate Parquet files (beside the output, through the
+/// writes the model inputs as tensors in the model's encoding (float32, or uint8 crops for a GPU model) to intermediate Parquet files (beside the output, through the
 /// object store, as Spark would write them to its file system); phase 2 reads them back and infers. Both
 /// phases are timed.
 struct StagedStrategy {
@@ -13,6 +13,7 @@ struct StagedStrategy {
         let staging = c.stagingDirectory ?? job.writer.url("_staging")
         defer { try? job.storage.removeTree(staging) }
         let shape = job.preprocessor.outputShape
+        let element = job.modelInputElement
         let read = StageStats(name: "read"), preprocess = StageStats(name: "preprocess")
         let stage = StageStats(name: "write stage"), reload = StageStats(name: "read stage"), infer = StageStats(name: "infer")
 
@@ -31,7 +32,8 @@ struct StagedStrategy {
                 let worker = preprocessor.makeWorker()
                 while let planned = units.pop(), !job.failed {
                     let url = staging.hasSuffix("/") ? staging + planned.unit.partName + ".parquet" : staging + "/" + planned.unit.partName + ".parquet"
-                    if let records = stageUnit(planned, to: url, preprocessor: preprocessor, worker: worker, shape: shape, read: read, write: stage) {
+                    if let records = stageUnit(planned, to: url, preprocessor: preprocessor, worker: worker, shape: shape, element: element,
+                                              read: read, write: stage) {
                         staged.add(planned, url: url, records: records)
                     }
                 }
@@ -58,8 +60,12 @@ struct StagedStrategy {
                 [reload, infer].forEach { $0.threadStarted() }
                 do {
                     let inferrer = InferOperator(model: try prebuilt ?? job.model(copy: copy), stats: infer)
+                    let batch = try Batch.make(capacity: c.batchSize, for: inferrer.model)
+                    guard batch.element == element else {
+                        throw PipelineError.inference("model copy \(copy) reads \(batch.element), the staged tensors are \(element)")
+                    }
                     while let entry = pending.pop(), !job.failed {
-                        try inferStaged(entry, shape: shape, inferrer: inferrer, reload: reload)
+                        try inferStaged(entry, shape: shape, inferrer: inferrer, batch: batch, reload: reload)
                     }
                 } catch {
                     job.abort(error as? PipelineError ?? PipelineError.inference("\(error)"))
@@ -73,25 +79,24 @@ struct StagedStrategy {
 
     /// Reads one staged unit back in batches and infers it. A staged file that cannot be read fails its unit;
     /// a model failure is fatal (thrown).
-    private func inferStaged(_ entry: StagedUnits.Entry, shape: [Int], inferrer: InferOperator, reload: StageStats) throws {
-        let batchSize = job.configuration.batchSize
-        let model = inferrer.model
-        let batch = Batch(capacity: batchSize, inputElements: model.inputElements, classCount: model.classCount)
+    private func inferStaged(_ entry: StagedUnits.Entry, shape: [Int], inferrer: InferOperator, batch: Batch, reload: StageStats) throws {
+        let batchSize = batch.capacity
+        let width = batch.element.byteWidth
         let postprocessor = PostprocessOperator(job: job, stats: StageStats(name: "postprocess"))
         do {
             let tensors = try TensorColumnReader(file: try ParquetFileReader(source: try job.storage.openSource(entry.url)),
-                                                 column: "input", shape: shape, element: .float32)
+                                                 column: "input", shape: shape, element: Self.tensorElement(batch.element))
             while let chunk = try reload.measure(items: 0, { try tensors.next(targetRows: batchSize) }) {
                 reload.measure(items: chunk.rowCount) {}
-                let values = chunk.bytes.bindMemory(to: Float.self)
+                let values = UnsafeRawBufferPointer(chunk.bytes)
                 var first = 0
                 while first < chunk.rowCount {
                     let count = min(batchSize, chunk.rowCount - first)
                     batch.reset()
                     batch.assigned = count
-                    let elements = batch.inputElements
-                    _ = UnsafeMutableBufferPointer(rebasing: batch.inputs[0..<(count * elements)])
-                        .initialize(from: values[(first * elements)..<((first + count) * elements)])
+                    let bytes = batch.inputElements * width
+                    UnsafeMutableRawBufferPointer(rebasing: batch.inputBytes[0..<(count * bytes)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: values[(first * bytes)..<((first + count) * bytes)]))
                     for i in 0..<count { batch.slots[i] = entry.records[chunk.firstRow + first + i] }
                     try inferrer.infer(batch)
                     postprocessor.record(batch)
@@ -105,32 +110,59 @@ struct StagedStrategy {
         }
     }
 
-    /// Preprocesses one unit into a staged file of float32 tensors (a failed row is stored as zeros and
-    /// reported at once); returns every row's record, or nil when the unit failed (it is reported).
+    static func tensorElement(_ element: InputElement) -> TensorElement {
+        switch element {
+        case .float32: .float32
+        case .uint8: .uint8
+        }
+    }
+
+    /// Preprocesses one unit into a staged file of tensors in the model's encoding (a failed row is stored as
+    /// zeros and reported at once); returns every row's record, or nil when the unit failed (it is reported).
     private func stageUnit(_ planned: PlannedUnit, to url: String, preprocessor: PreprocessOperator, worker: any PreprocessWorker,
-                           shape: [Int], read: StageStats, write: StageStats) -> [Batch.Slot]? {
+                           shape: [Int], element: InputElement, read: StageStats, write: StageStats) -> [Batch.Slot]? {
         let elements = shape.reduce(1, *)
         var records: [Batch.Slot] = []
-        var buffer = [Float]()
+        var floats = [Float]()
+        var pixels = [UInt8]()
         do {
             var options = WriterOptions()
             options.codec = .uncompressed  // float tensors barely compress; what Spark's staging would pay is the I/O
             let sink = try job.storage.writer(url)
-            let writer = try ParquetFileWriter(sink: sink, fields: [.tensor(name: "input", element: .float32, shape: shape)], options: options)
+            let writer = try ParquetFileWriter(sink: sink, fields: [.tensor(name: "input", element: Self.tensorElement(element), shape: shape)],
+                                               options: options)
             let complete = job.readUnit(planned, targetRows: MemoryPlan(configuration: job.configuration).chunkRows, stats: read) { chunk in
-                if buffer.count < chunk.rowCount * elements { buffer = [Float](repeating: 0, count: chunk.rowCount * elements) }
-                buffer.withUnsafeMutableBufferPointer { all in
-                    for i in 0..<chunk.rowCount {
-                        let input = UnsafeMutableBufferPointer(rebasing: all[(i * elements)..<((i + 1) * elements)])
-                        var record = preprocessor.record(chunk, i)
-                            ?? Batch.Slot(unit: chunk.unit, row: chunk.firstRow + i, id: chunk.ids[i], ok: false)
-                        if record.ok { preprocessor.fill(input, from: chunk, i, record: &record, worker: worker) }
-                        if !record.ok { input.update(repeating: 0) }
-                        records.append(record)
-                    }
+                func stage(_ i: Int, _ input: SlotInput, clear: () -> Void) {
+                    var record = preprocessor.record(chunk, i)
+                        ?? Batch.Slot(unit: chunk.unit, row: chunk.firstRow + i, id: chunk.ids[i], ok: false)
+                    if record.ok { preprocessor.fill(input, from: chunk, i, record: &record, worker: worker) }
+                    if !record.ok { clear() }
+                    records.append(record)
                 }
-                try write.measure(items: chunk.rowCount) {
-                    try buffer.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<(chunk.rowCount * elements * 4)]), rows: chunk.rowCount) }
+                let values = chunk.rowCount * elements
+                switch element {
+                case .float32:
+                    if floats.count < values { floats = [Float](repeating: 0, count: values) }
+                    floats.withUnsafeMutableBufferPointer { all in
+                        for i in 0..<chunk.rowCount {
+                            let input = UnsafeMutableBufferPointer(rebasing: all[(i * elements)..<((i + 1) * elements)])
+                            stage(i, .float(input)) { input.update(repeating: 0) }
+                        }
+                    }
+                    try write.measure(items: chunk.rowCount) {
+                        try floats.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<(values * 4)]), rows: chunk.rowCount) }
+                    }
+                case .uint8:
+                    if pixels.count < values { pixels = [UInt8](repeating: 0, count: values) }
+                    pixels.withUnsafeMutableBufferPointer { all in
+                        for i in 0..<chunk.rowCount {
+                            let input = UnsafeMutableBufferPointer(rebasing: all[(i * elements)..<((i + 1) * elements)])
+                            stage(i, .pixels(input)) { input.update(repeating: 0) }
+                        }
+                    }
+                    try write.measure(items: chunk.rowCount) {
+                        try pixels.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<values]), rows: chunk.rowCount) }
+                    }
                 }
                 return !job.failed
             }

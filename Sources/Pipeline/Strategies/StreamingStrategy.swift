@@ -20,7 +20,7 @@ struct StreamingStrategy {
             throw PipelineError.configuration("the model takes \(model.inputShape), preprocessing makes \(job.preprocessor.outputShape)")
         }
         let memory = MemoryPlan(configuration: c, inputElements: model.inputElements, classCount: model.classCount,
-                                inferring: layout.copies)
+                                inferring: layout.copies, element: model.inputElement)
 
         let read = StageStats(name: "read"), preprocess = StageStats(name: "preprocess")
         let infer = StageStats(name: "infer"), write = StageStats(name: "postprocess")
@@ -28,10 +28,11 @@ struct StreamingStrategy {
         let inFlight = ByteBudget(limit: memory.inputBytes)
         let ready = BoundedQueue<Batch>(name: "preprocess → infer", capacity: memory.batches)
         let done = BoundedQueue<Batch>(name: "infer → postprocess", capacity: memory.batches)
-        let pool = (0..<memory.batches).map { _ in Batch(capacity: c.batchSize, inputElements: model.inputElements, classCount: model.classCount) }
-        // With several copies, the last batches are micro-batches (the size the layout was measured at), so
-        // that the copies finish together.
-        let tailBatch = layout.copies > 1 ? layout.microBatch(atMost: c.batchSize) : c.batchSize
+        // In the memory the model asks for (pinned for a GPU, so its copy engines read the batches directly).
+        let pool = try (0..<memory.batches).map { _ in try Batch.make(capacity: c.batchSize, for: model) }
+        // With several copies on a CPU, the last batches are micro-batches (the size the layout was measured at),
+        // so that the copies finish together. A GPU keeps whole batches (small ones waste it).
+        let tailBatch = layout.copies > 1 && !job.modelFactory.placement.isGPU ? layout.microBatch(atMost: c.batchSize) : c.batchSize
         let assembler = BatchAssembler(pool: pool, ready: ready, stats: preprocess, expectedRows: plan.reduce(0) { $0 + $1.rows },
                                        copies: layout.copies, tailBatch: tailBatch)
         let abortAll: @Sendable () -> Void = {
@@ -64,7 +65,7 @@ struct StreamingStrategy {
                     for i in 0..<chunk.rowCount {
                         guard var record = preprocessor.record(chunk, i) else { continue }
                         guard let (batch, slot) = assembler.acquire() else { break }
-                        preprocessor.fill(batch.input(slot), from: chunk, i, record: &record, worker: worker)
+                        preprocessor.fill(batch.slotInput(slot), from: chunk, i, record: &record, worker: worker)
                         assembler.finish(batch, slot: slot, record)
                     }
                     inFlight.release(chunk.payloadBytes)
