@@ -13,30 +13,19 @@ public enum CUDARuntime {
         }
     }
 
-    // Until CUDABackend (Inference/Backend/CUDA/Execution) is merged, the code that calls it compiles only with
-    // -DSLUICE_CUDA_BACKEND; once it is on main these conditions go and the CUDA branches stay.
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String { "the CUDA backend is not part of this build of sluice (no driver was looked for)" }
-    }
-
     /// The resolver `--device` uses on this machine.
     public static var resolver: DeviceResolver { DeviceResolver(probe: { try probe() }) }
 
     /// A backend compiling for GPU `device`: with `normalization`, the model reads uint8 HWC crops and normalises
     /// them on the GPU; without, normalised float32 NCHW. Copies made with the same `weights` share one upload.
-    static func backend(device: Int, normalization: InputNormalization?, weights: CUDAWeightShare) throws -> any Backend {
-        #if SLUICE_CUDA_BACKEND
+    static func backend(device: Int, normalization: InputNormalization?, weights: CUDAWeightShare) -> any Backend {
         CUDABackend(device: device, inputNormalization: normalization, sharedWeights: weights.cache(for: device))
-        #else
-        throw Unavailable()
-        #endif
     }
 }
 
 /// One weight cache per GPU, shared by every model copy a factory compiles on it.
 final class CUDAWeightShare: @unchecked Sendable {
     private let lock = NSLock()
-    #if SLUICE_CUDA_BACKEND
     private var caches: [Int: CUDAWeightCache] = [:]
 
     func cache(for device: Int) -> CUDAWeightCache {
@@ -47,5 +36,4 @@ final class CUDAWeightShare: @unchecked Sendable {
             return cache
         }
     }
-    #endif
 }
