@@ -35,6 +35,55 @@ struct CUDAKernelTests {
         #expect(ptx.contains(".target sm_90"))
     }
 
+    /// cuLaunchKernel copies as many bytes from each argument's address as the kernel's parameter has: every
+    /// `.param` NVRTC declares must be the width (and int/float kind) that `CUDAKernels.entryPoints` says, which
+    /// is what `KernelStep` packs (a `long long` declared where the list says `int` would read 4 garbage bytes).
+    @Test(.enabled(if: CUDATestSupport.hasNVRTC || CUDATestSupport.librariesRequired, "NVRTC (libnvrtc.so.13/.12) not found"))
+    func ptxParametersMatchTheEntryPointList() throws {
+        guard let nvrtc = CUDATestSupport.required(CUDATestSupport.nvrtc, "NVRTC") else { return }
+        let ptx = try nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
+                                         options: CUDAKernelSource.compileOptions + ["--gpu-architecture=compute_80"])
+        let declared = Self.ptxParameterTypes(ptx)
+        #expect(Set(declared.keys) == Set(CUDAKernels.entryPoints.map(\.name)))
+        for entry in CUDAKernels.entryPoints {
+            let expected = entry.parameters.map { parameter -> String in
+                switch parameter.type {
+                case .pointer, .int64: "64-bit integer"
+                case .int32: "32-bit integer"
+                case .float32: "32-bit float"
+                }
+            }
+            let actual = (declared[entry.name] ?? []).map { type -> String in
+                switch type {
+                case ".u64", ".s64", ".b64": "64-bit integer"
+                case ".u32", ".s32", ".b32": "32-bit integer"
+                case ".f32": "32-bit float"
+                default: "PTX \(type)"
+                }
+            }
+            #expect(actual == expected, "\(entry.name): PTX declares \(declared[entry.name] ?? [])")
+        }
+    }
+
+    /// Each `.entry`'s `.param` types in order ("sluice_pad_f16" → [".u64", ".u64", ".u64", ".u32", …]).
+    static func ptxParameterTypes(_ ptx: String) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        var current: String?
+        for line in ptx.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let range = line.range(of: ".entry ") {
+                let name = String(line[range.upperBound...].prefix { $0 == "_" || $0.isLetter || $0.isNumber })
+                current = name
+                result[name] = []
+            } else if let name = current, line.hasPrefix(".param ") {
+                let type = line.dropFirst(".param ".count).prefix { !$0.isWhitespace }
+                result[name, default: []].append(String(type))
+            } else if line.hasPrefix(")") || line.hasPrefix("{") {
+                current = nil
+            }
+        }
+        return result
+    }
+
     /// The normaliser on the GPU against `CUDAInputNormalizerReference`, for fp16, bf16 and float32, with
     /// channel padding to 8 and 4 and a pixel count that is not a multiple of the block.
     @Test(.enabled(if: CUDATestSupport.hasGPU, "needs a CUDA GPU"),
@@ -52,9 +101,8 @@ struct CUDAKernelTests {
         let normalization = CUDAPlanTests.imagenet
         let expected = try CUDAInputNormalizerReference.normalize(bytes, inputChannels: 3, outputChannels: outputChannels,
                                                                    normalization: normalization, type: type)
-        let ptx = try nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
-                                         options: CUDAKernelSource.compileOptions
-                                             + ["--gpu-architecture=\(device.computeCapability.virtualArchitecture)"])
+        // A cubin, as the backend loads: PTX from this NVRTC would need a driver at least as new to JIT it.
+        let ptx = try CUDAModel.compileKernels(nvrtc: nvrtc, architecture: device.computeCapability.realArchitecture)
         let (scale, shift) = try CUDAInputNormalizerReference.coefficients(normalization, channels: 3)
         let step = CUDANormalizeInputStep(input: CUDATensorID(0), output: CUDATensorID(1), inputChannels: 3,
                                           outputChannels: outputChannels, scale: scale, shift: shift)
@@ -91,9 +139,8 @@ struct CUDAKernelLayoutTests {
         guard let nvrtc = CUDATestSupport.required(CUDATestSupport.nvrtc, "NVRTC"),
               let device = try CUDATestSupport.devices.get().first else { return }
         let gpu = try KernelTestGPU(context: CUDAContext(ordinal: device.ordinal))
-        let ptx = try nvrtc.compileToPTX(source: CUDAKernelSource.text, name: "sluice_kernels.cu",
-                                         options: CUDAKernelSource.compileOptions
-                                             + ["--gpu-architecture=\(device.computeCapability.virtualArchitecture)"])
+        // A cubin, as the backend loads: PTX from this NVRTC would need a driver at least as new to JIT it.
+        let ptx = try CUDAModel.compileKernels(nvrtc: nvrtc, architecture: device.computeCapability.realArchitecture)
         let (a, b, c) = (CUDATensorID(0), CUDATensorID(1), CUDATensorID(2))
         func values(_ count: Int, _ seed: Int) -> [Float] { (0..<count).map { Float(($0 * 37 + seed) % 101) / 10 - 5 } }
 
@@ -160,11 +207,10 @@ struct KernelTestGPU {
     var driver: CUDADriver { context.driver }
 
     /// Runs `kernel` with its tensors in fresh device buffers (`inputs` copied in); returns `output`'s bytes.
-    func run(ptx: String, launch kernel: CUDAKernelLaunch, inputs: [CUDATensorID: [UInt8]], output: CUDATensorID,
+    func run(ptx image: [UInt8], launch kernel: CUDAKernelLaunch, inputs: [CUDATensorID: [UInt8]], output: CUDATensorID,
              outputBytes: Int) throws -> [UInt8] {
         try context.makeCurrent()
-        var module: OpaquePointer?
-        try ptx.withCString { try driver.check(driver.cuModuleLoadData(&module, $0), "cuModuleLoadData") }
+        let module = try driver.loadModule(image: image)
         defer { _ = driver.cuModuleUnload(module) }
         var function: OpaquePointer?
         try driver.check(driver.cuModuleGetFunction(&function, module, kernel.kernel), "cuModuleGetFunction(\(kernel.kernel))")

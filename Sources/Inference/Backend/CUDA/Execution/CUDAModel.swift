@@ -160,12 +160,10 @@ public final class CUDAModel: CompiledModel, @unchecked Sendable {
         let steps = try ForwardBuilder(session: session, plan: plan, memory: memory, module: module, cudnn: cudnn, cublasLt: cublasLt,
                                        cache: cache, search: search, scalars: scalars).build()
         for step in steps {
-            do {
+            if let convolution = step as? ConvolutionStep {
+                try convolution.warmUp(on: stream.handle)
+            } else {
                 try step.enqueue(on: stream.handle)
-            } catch let error where ConvolutionStep.isNotSupported(error) {
-                guard let convolution = step as? ConvolutionStep else { throw error }
-                try convolution.fallBackToImplicitPrecompGemm()
-                try convolution.enqueue(on: stream.handle)
             }
         }
         try session.driver.check(session.driver.cuStreamSynchronize(stream.handle), "cuStreamSynchronize (warm-up pass)")

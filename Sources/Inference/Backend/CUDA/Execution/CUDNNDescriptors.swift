@@ -129,10 +129,13 @@ final class ConvolutionDescriptor {
 final class ActivationDescriptor {
     let cudnn: CUDNN
     let handle: OpaquePointer
+    /// cudnnActivationMode_t.
+    let mode: Int32
 
     /// `ceiling`: clipped ReLU's upper bound.
     init(cudnn: CUDNN, mode: Int32, ceiling: Double = 0, step: String) throws {
         self.cudnn = cudnn
+        self.mode = mode
         var handle: OpaquePointer?
         try cudnn.check(cudnn.cudnnCreateActivationDescriptor(&handle), "cudnnCreateActivationDescriptor (\(step))")
         guard let handle else { throw CUDAError.call(api: "cuDNN", function: "cudnnCreateActivationDescriptor", code: -1, message: "no descriptor (\(step))") }

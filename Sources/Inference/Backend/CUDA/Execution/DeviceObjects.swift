@@ -105,13 +105,17 @@ final class GraphExec {
     }
 }
 
-/// A cuDNN handle bound to one stream (handles are not shared between threads).
+/// A cuDNN handle bound to one stream (handles are not shared between threads). It keeps the stream, so that
+/// the stream is destroyed after the handle that enqueues on it (cudnnDestroy may still use it), whatever order
+/// its owner releases them in.
 final class CUDNNHandle {
     let session: CUDASession
     let handle: OpaquePointer
+    let stream: Stream
 
     init(session: CUDASession, stream: Stream) throws {
         self.session = session
+        self.stream = stream
         let cudnn = session.cudnn
         var handle: OpaquePointer?
         try cudnn.check(cudnn.cudnnCreate(&handle), "cudnnCreate")

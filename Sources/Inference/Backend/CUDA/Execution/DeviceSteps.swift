@@ -94,11 +94,60 @@ final class ConvolutionStep: DeviceStep {
                                 detail: record.detail + " (fused call refused the measured algorithm)")
     }
 
+    /// The warm-up (uncaptured) run of the step. Where cuDNN refuses the fused call (CUDNN_STATUS_NOT_SUPPORTED:
+    /// the legacy fused call covers fewer configurations than plain convolution, e.g. some grouped, bf16 or NHWC
+    /// shapes), it retries with IMPLICIT_PRECOMP_GEMM, then as separate calls (convolution, bias and residual
+    /// adds, activation), so that one refused layer does not fail the whole model.
+    func warmUp(on stream: OpaquePointer?) throws {
+        while true {
+            do {
+                return try enqueue(on: stream)
+            } catch let error where Self.isNotSupported(error) && fusion != nil && !separateCalls {
+                if choice.algorithm != CUDNNValue.algorithmImplicitPrecompGemm, (try? fallBackToImplicitPrecompGemm()) != nil {
+                    continue
+                }
+                try fallBackToSeparateCalls(refusal: error)
+            }
+        }
+    }
+
+    /// Whether the fusion is applied by separate cuDNN calls (after cuDNN refused the fused call).
+    private(set) var separateCalls = false
+
+    /// Plain cudnnConvolutionForward with an algorithm cuDNN's heuristics give for it (or the measured one, which
+    /// Find measured for plain convolution), then cudnnAddTensor for the bias and residual and
+    /// cudnnActivationForward in place.
+    func fallBackToSeparateCalls(refusal: any Error) throws {
+        if choice.source != .measured {
+            var results = [CUDNNConvolutionForwardAlgorithmPerformance](repeating: .init(), count: 16)
+            var returned: Int32 = 0
+            try cudnn.check(cudnn.cudnnGetConvolutionForwardAlgorithm_v7(handle, x.handle, w.handle, convolution.handle, y.handle,
+                                                                         Int32(results.count), &returned, &results),
+                            "cudnnGetConvolutionForwardAlgorithm_v7 (\(record.layer))")
+            let keepsToFMA = choice.mathType == CUDNNValue.fmaMath
+            let usable = results.prefix(Int(max(0, min(returned, Int32(results.count))))).filter { perf in
+                perf.status == CUDNNValue.statusSuccess && perf.memory <= workspaceLimit && perf.algorithm >= 0
+                    && (!keepsToFMA || perf.mathType == CUDNNValue.defaultMath || perf.mathType == CUDNNValue.fmaMath)
+            }
+            guard let best = usable.first else {
+                throw InferenceError(.unsupported, "\(record.layer): cuDNN refused the fused convolution (\(refusal)) and has no algorithm for a plain one within \(workspaceLimit) bytes of workspace")
+            }
+            let mathType = keepsToFMA ? CUDNNValue.fmaMath : best.mathType
+            try convolution.setMathType(mathType, step: record.layer)
+            choice = ConvolutionChoice(algorithm: best.algorithm, mathType: mathType, workspaceBytes: best.memory, milliseconds: nil,
+                                       source: .heuristic)
+        }
+        separateCalls = true
+        record = DispatchRecord(layer: record.layer, kind: record.kind, implementation: "cudnn:\(choice.algorithmName)",
+                                detail: record.detail + " (fused call refused: separate convolution, add, activation)")
+    }
+
     func enqueue(on stream: OpaquePointer?) throws {
-        guard let fusion else {
+        guard let fusion, !separateCalls else {
             try cudnn.check(cudnn.cudnnConvolutionForward(handle, scalars.one, x.handle, xAddress, w.handle, wAddress, convolution.handle,
                                                           choice.algorithm, workspace, choice.workspaceBytes, scalars.zero, y.handle, yAddress),
                             "cudnnConvolutionForward (\(record.layer))")
+            if let fusion { try enqueueSeparateFusion(fusion) }
             return
         }
         // alpha2 = 0 without a residual: z is then y itself, which cuDNN does not read.
@@ -108,6 +157,27 @@ final class ConvolutionStep: DeviceStep {
             choice.workspaceBytes, alpha2, (fusion.residual ?? y).handle, fusion.residualAddress ?? yAddress, fusion.bias.handle,
             fusion.biasAddress, fusion.activation.handle, y.handle, yAddress),
             "cudnnConvolutionBiasActivationForward (\(record.layer))")
+        if let clip = fusion.clip {
+            try cudnn.check(cudnn.cudnnActivationForward(handle, clip.handle, scalars.one, y.handle, yAddress, scalars.zero, y.handle, yAddress),
+                            "cudnnActivationForward (\(record.layer) clip)")
+        }
+    }
+}
+
+extension ConvolutionStep {
+    /// y = act(y + bias + z), in place on y, as the fused call would have computed it.
+    fileprivate func enqueueSeparateFusion(_ fusion: Fusion) throws {
+        try cudnn.check(cudnn.cudnnAddTensor(handle, scalars.one, fusion.bias.handle, fusion.biasAddress, scalars.one, y.handle, yAddress),
+                        "cudnnAddTensor (\(record.layer) bias)")
+        if let residual = fusion.residual {
+            try cudnn.check(cudnn.cudnnAddTensor(handle, scalars.one, residual.handle, fusion.residualAddress, scalars.one, y.handle, yAddress),
+                            "cudnnAddTensor (\(record.layer) residual)")
+        }
+        if fusion.activation.mode != CUDNNValue.activationIdentity {
+            try cudnn.check(cudnn.cudnnActivationForward(handle, fusion.activation.handle, scalars.one, y.handle, yAddress, scalars.zero,
+                                                         y.handle, yAddress),
+                            "cudnnActivationForward (\(record.layer))")
+        }
         if let clip = fusion.clip {
             try cudnn.check(cudnn.cudnnActivationForward(handle, clip.handle, scalars.one, y.handle, yAddress, scalars.zero, y.handle, yAddress),
                             "cudnnActivationForward (\(record.layer) clip)")

@@ -228,6 +228,10 @@ struct CUDAPlanBuilder {
         guard batch <= 65_535 else {
             throw CUDAPlanError.node(node, "a transpose of \(batch) samples; its grid takes at most 65535")
         }
+        // Grid y is one block per 32 rows, and CUDA caps grid y at 65535 (cuLaunchKernel would refuse it at run time).
+        guard (rows + 31) / 32 <= 65_535 else {
+            throw CUDAPlanError.node(node, "a transpose of \(rows) rows; its grid takes at most 65535 × 32")
+        }
         let step = CUDATransposeStep(input: source, output: target, batch: batch, rows: rows, columns: columns)
         append(layer, .transpose(step), .kernel(CUDAKernels.transpose(step, type: tensors[source.index].dtype)))
     }
