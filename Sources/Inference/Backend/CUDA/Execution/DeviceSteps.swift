@@ -207,28 +207,6 @@ final class PoolingStep: DeviceStep {
     }
 }
 
-/// An activation cuDNN has (ReLU, clipped ReLU, sigmoid), out of place or in place.
-final class ActivationStep: DeviceStep {
-    let record: DispatchRecord
-    let cudnn: CUDNN
-    let handle: OpaquePointer
-    let activation: ActivationDescriptor
-    let x: TensorDescriptor, y: TensorDescriptor
-    let xAddress: UnsafeMutableRawPointer?, yAddress: UnsafeMutableRawPointer?
-    let scalars: Scalars
-
-    init(record: DispatchRecord, cudnn: CUDNN, handle: OpaquePointer, activation: ActivationDescriptor, x: TensorDescriptor,
-         xAddress: UnsafeMutableRawPointer?, y: TensorDescriptor, yAddress: UnsafeMutableRawPointer?, scalars: Scalars) {
-        (self.record, self.cudnn, self.handle, self.activation) = (record, cudnn, handle, activation)
-        (self.x, self.xAddress, self.y, self.yAddress, self.scalars) = (x, xAddress, y, yAddress, scalars)
-    }
-
-    func enqueue(on stream: OpaquePointer?) throws {
-        try cudnn.check(cudnn.cudnnActivationForward(handle, activation.handle, scalars.one, x.handle, xAddress, scalars.zero, y.handle, yAddress),
-                        "cudnnActivationForward (\(record.layer))")
-    }
-}
-
 /// One of Sluice's NVRTC-compiled kernels, with its arguments packed once.
 final class KernelStep: DeviceStep {
     enum Argument {
