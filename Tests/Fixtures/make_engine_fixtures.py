@@ -134,11 +134,15 @@ def ends_residual_branch(name):
 
 
 def seeded_model(arch, seed):
-    import torch
     import torchvision
+    return seed_model(getattr(torchvision.models, arch)(), seed, bottleneck=arch in ("resnet50", "resnet101", "resnet152"))
+
+
+def seed_model(model, seed, bottleneck):
+    """Gives a torchvision ResNet (or a module with its parameter names) the seeded parameters."""
+    import torch
     global BOTTLENECK
-    BOTTLENECK = arch in ("resnet50", "resnet101", "resnet152")
-    model = getattr(torchvision.models, arch)()
+    BOTTLENECK = bottleneck
     modules = dict(model.named_modules())
     state = model.state_dict()
     for name, tensor in state.items():

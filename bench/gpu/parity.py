@@ -61,17 +61,8 @@ def parse():
 def seeded_weights(torch, fixtures):
     """ResNet-50's state_dict with make_engine_fixtures' seeded values (what Sluice's own seeded weights are)."""
     model, source = g.resnet50()
-    fixtures.BOTTLENECK = True
-    modules = dict(model.named_modules())
-    state = model.state_dict()
-    for name, tensor in state.items():
-        if name.endswith("num_batches_tracked"):
-            continue
-        owner = modules[name.rsplit(".", 1)[0]]
-        value = fixtures.seeded_parameter(fixtures.WEIGHT_SEED, name, tuple(tensor.shape), owner)
-        state[name] = torch.from_numpy(value.copy())
-    model.load_state_dict(state)
-    return model.eval(), state, source
+    model = fixtures.seed_model(model, fixtures.WEIGHT_SEED, bottleneck=True)
+    return model, model.state_dict(), source
 
 
 def prototype_head(torch, model, state, inputs, device, batch):

@@ -8,7 +8,7 @@ import Glibc
 
 // An ONNX model (protobuf), imported as `--model FILE.onnx` imports it: parsed, checked, lowered into the graph
 // IR with constants folded, then shapes inferred and the graph optimised as the backend does before it compiles
-// (batch-norm folding, fusions). External data may name files in a scratch folder holding one small file, so
+// (batch-norm folding, fusions), and lowered as the CUDA backend lowers it. External data may name files in a scratch folder holding one small file, so
 // that the folder check and the offset/length checks run too.
 
 private let folder: URL = {
@@ -25,6 +25,8 @@ public func fuzzONNXModel(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let model = try? ONNXModel.load(data: Data(bytes), file: "fuzz.onnx", directory: folder) else { return 0 }
     _ = try? model.graph.inferShapes()
     _ = try? GraphOptimizer.optimize(model.graph)
+    // The CUDA backend's lowering is pure data (no GPU): shapes, arena offsets and weight sizes from hostile graphs.
+    _ = try? CUDAPlan.build(graph: model.graph, batchSize: 2, inputEncoding: .float32NCHW)
     return 0
 }
 

@@ -139,30 +139,26 @@ struct StagedStrategy {
                     if !record.ok { clear() }
                     records.append(record)
                 }
-                let values = chunk.rowCount * elements
+                /// Preprocesses the chunk's rows into `buffer` (zeros for a failed row) and writes them as one row group.
+                func stageRows<Value: Numeric>(_ buffer: inout [Value], as slot: (UnsafeMutableBufferPointer<Value>) -> SlotInput) throws {
+                    let values = chunk.rowCount * elements
+                    if buffer.count < values { buffer = [Value](repeating: 0, count: values) }
+                    buffer.withUnsafeMutableBufferPointer { all in
+                        for i in 0..<chunk.rowCount {
+                            let input = UnsafeMutableBufferPointer(rebasing: all[(i * elements)..<((i + 1) * elements)])
+                            stage(i, slot(input)) { input.update(repeating: 0) }
+                        }
+                    }
+                    try write.measure(items: chunk.rowCount) {
+                        try buffer.withUnsafeBytes {
+                            try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<(values * MemoryLayout<Value>.stride)]),
+                                                           rows: chunk.rowCount)
+                        }
+                    }
+                }
                 switch element {
-                case .float32:
-                    if floats.count < values { floats = [Float](repeating: 0, count: values) }
-                    floats.withUnsafeMutableBufferPointer { all in
-                        for i in 0..<chunk.rowCount {
-                            let input = UnsafeMutableBufferPointer(rebasing: all[(i * elements)..<((i + 1) * elements)])
-                            stage(i, .float(input)) { input.update(repeating: 0) }
-                        }
-                    }
-                    try write.measure(items: chunk.rowCount) {
-                        try floats.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<(values * 4)]), rows: chunk.rowCount) }
-                    }
-                case .uint8:
-                    if pixels.count < values { pixels = [UInt8](repeating: 0, count: values) }
-                    pixels.withUnsafeMutableBufferPointer { all in
-                        for i in 0..<chunk.rowCount {
-                            let input = UnsafeMutableBufferPointer(rebasing: all[(i * elements)..<((i + 1) * elements)])
-                            stage(i, .pixels(input)) { input.update(repeating: 0) }
-                        }
-                    }
-                    try write.measure(items: chunk.rowCount) {
-                        try pixels.withUnsafeBytes { try writer.writeTensorRowGroup(UnsafeRawBufferPointer(rebasing: $0[0..<values]), rows: chunk.rowCount) }
-                    }
+                case .float32: try stageRows(&floats, as: SlotInput.float)
+                case .uint8: try stageRows(&pixels, as: SlotInput.pixels)
                 }
                 return !job.failed
             }

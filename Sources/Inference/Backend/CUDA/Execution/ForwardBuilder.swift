@@ -156,7 +156,8 @@ struct ForwardBuilder {
         let cudnn = session.cudnn
         let limit = memory.workspace.byteCount
         let math = CUDNNValue.mathType(mode)
-        if requiresPrecomp {
+        /// IMPLICIT_PRECOMP_GEMM: what the identity activation requires, and what works for every shape here.
+        func implicitPrecompGemm() throws -> ConvolutionChoice {
             let bytes = try ConvolutionStep.workspaceSize(cudnn: cudnn, handle: self.cudnn.handle, x: x, w: w, convolution: convolution, y: y,
                                                           algorithm: CUDNNValue.algorithmImplicitPrecompGemm, layer: layer)
             guard bytes <= limit else {
@@ -165,6 +166,7 @@ struct ForwardBuilder {
             return ConvolutionChoice(algorithm: CUDNNValue.algorithmImplicitPrecompGemm, mathType: math, workspaceBytes: bytes,
                                      milliseconds: nil, source: .required)
         }
+        if requiresPrecomp { return try implicitPrecompGemm() }
         // As many results as cuDNN has algorithm variants (math types included), so that a filter below never
         // runs out of candidates that a shorter list cut off.
         var maximum: Int32 = 0
@@ -188,16 +190,8 @@ struct ForwardBuilder {
             perf.status == CUDNNValue.statusSuccess && perf.memory <= limit && perf.algorithm >= 0
                 && (mode != .fma || (perf.mathType != CUDNNValue.tensorOpMath && perf.mathType != 2))
         }
-        guard let best = usable.first else {
-            // No listed algorithm fits: the one the identity activation needs anyway works for every shape here.
-            let bytes = try ConvolutionStep.workspaceSize(cudnn: cudnn, handle: self.cudnn.handle, x: x, w: w, convolution: convolution, y: y,
-                                                          algorithm: CUDNNValue.algorithmImplicitPrecompGemm, layer: layer)
-            guard bytes <= limit else {
-                throw InferenceError(.unsupported, "\(layer): no cuDNN forward algorithm fits the \(limit)-byte workspace")
-            }
-            return ConvolutionChoice(algorithm: CUDNNValue.algorithmImplicitPrecompGemm, mathType: math, workspaceBytes: bytes,
-                                     milliseconds: nil, source: .required)
-        }
+        // No listed algorithm fits: fall back to the one that works for every shape.
+        guard let best = usable.first else { return try implicitPrecompGemm() }
         return ConvolutionChoice(algorithm: best.algorithm, mathType: mode == .fma ? CUDNNValue.fmaMath : best.mathType,
                                  workspaceBytes: best.memory, milliseconds: search == .measure ? best.time : nil,
                                  source: search == .measure ? .measured : .heuristic)
