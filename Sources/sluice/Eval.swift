@@ -136,6 +136,7 @@ struct Eval: ParsableCommand {
             let job = Job(configuration: configuration, preprocessor: preprocessor, model: factory, storage: storage)
             let report = try job.run()
             if configuration.progress { printError(report.render()) }
+            if let fallback = factory.int8Fallback { printError("sluice eval: \(fallback.summary)") }
             predictionSet = try PredictionSet.load(configuration.output)
         }
         let report = try EvaluationReport.evaluate(predictions: predictionSet, labels: labelsFile, reference: referenceSet,

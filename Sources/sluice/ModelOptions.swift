@@ -23,11 +23,18 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "int8: auto[:N] (the first N images of the input, preprocessed as the job preprocesses them; N defaults to \(CalibrationSource.defaultAutoCount)), or a .npy float32 [N,3,224,224] batch of typical preprocessed inputs. It sets the quantization scales.")
     var calibration: String?
 
+    @Option(help: "int8: the share of the calibration samples (0 to 1, e.g. 0.99) on which int8's top-1 class must agree with float32's. The layers whose quantisation moves the logits most then compute in float32, fewest first, until it does: a slower start (each layer is measured) and a model somewhat slower than plain int8. Default: every layer oneDNN has an int8 kernel for computes in int8.")
+    var int8Agreement: Double?
+
     @Option(help: "fastest (Winograd for float32 3×3 layers where oneDNN has it: outputs differ from direct in the last bits) or direct.")
     var convolution = ConvolutionAlgorithm.fastest
 
     func validate() throws {
         do { _ = try DeviceSelection.parse(device) } catch { throw ValidationError("\(error)") }
+        if let int8Agreement {
+            guard int8Agreement > 0, int8Agreement <= 1 else { throw ValidationError("--int8-agreement is a share in (0, 1], e.g. 0.99; got \(int8Agreement)") }
+            guard precision == .int8 else { throw ValidationError("--int8-agreement applies to --precision int8") }
+        }
         if let calibration {
             do { _ = try CalibrationSource.parse(calibration) } catch { throw ValidationError("\(error)") }
         }
@@ -53,6 +60,7 @@ struct ModelOptions: ParsableArguments {
         var arguments = ["--convolution", convolution.rawValue]
         if device != "cpu" { arguments += ["--device", device] }
         if let calibration { arguments += ["--calibration", calibration] }
+        if let int8Agreement { arguments += ["--int8-agreement", "\(int8Agreement)"] }
         return arguments
     }
 
@@ -60,7 +68,8 @@ struct ModelOptions: ParsableArguments {
     /// when the model is compiled, with a message that says so).
     func factory(on placement: DevicePlacement = .cpu, precision resolved: Precision? = nil, normalization: InputNormalization? = nil) -> ResNetFactory {
         ResNetFactory(model: model, weights: weights, precision: resolved ?? precision ?? placement.defaultPrecision, calibration: calibrationSource,
-                      convolutionAlgorithm: convolution, placement: placement, inputNormalization: placement.isGPU ? normalization : nil)
+                      convolutionAlgorithm: convolution, placement: placement, inputNormalization: placement.isGPU ? normalization : nil,
+                      int8AgreementTarget: int8Agreement)
     }
 
     /// The model, with `--calibration auto` (or int8 without --calibration) resolved on the job's input: the first

@@ -147,6 +147,7 @@ struct Run: ParsableCommand {
                       invocationClient: server?.client)
         let report = try job.run()
         printError(report.render())
+        if let fallback = factory.int8Fallback { printError("sluice run: \(fallback.summary)") }
         if let statsJson { try Data(try report.json().utf8).write(to: URL(fileURLWithPath: statsJson)) }
         if !report.succeeded { throw ExitCode(1) }
     }

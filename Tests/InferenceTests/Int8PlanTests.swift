@@ -74,4 +74,48 @@ struct Int8PlanTests {
         let kinds = (model as? OneDNNModel)?.dispatchReport.map(\.implementation) ?? []
         #expect(!kinds.contains { $0.hasPrefix("ref") }, "\(kinds)")
     }
+
+    /// With an agreement target, the layers that move the logits most compute in float32 until int8's top-1
+    /// agrees with float32's on that share of the calibration samples, as measured here independently.
+    @Test(arguments: [1.0, 0.9])
+    func layerSearchMeetsTheAgreementTarget(target: Double) throws {
+        let graph = try Self.graph()
+        // One sample 40× brighter than the rest stretches the input's int8 range, so the others are quantised
+        // coarsely and plain int8 flips some of their top classes: the search has work to do.
+        var values = try Self.input(48, seed: "q.search").floats()
+        for index in 0..<(3 * 12 * 12) { values[index] *= 40 }
+        let samples = try Tensor(shape: [48, 3, 12, 12], values: values)
+        let reference = try OneDNNBackend(threads: 1, convolutionAlgorithm: .direct).compile(graph, batchSize: 48, precision: .fp32)
+            .run(samples).floats()
+        let plain = try OneDNNBackend(threads: 1, calibration: samples).compile(graph, batchSize: 48, precision: .int8)
+        let searched = try OneDNNBackend(threads: 1, calibration: samples, int8AgreementTarget: target)
+            .compile(graph, batchSize: 48, precision: .int8)
+        func agreement(_ model: any CompiledModel) throws -> Double {
+            let logits = try model.run(samples).floats()
+            let agreeing = (0..<48).filter { sample in
+                let range = (sample * 5)..<(sample * 5 + 5)
+                return Int8LayerSearch.argmax(logits[range]) == Int8LayerSearch.argmax(reference[range])
+            }
+            return Double(agreeing.count) / 48
+        }
+        let report = try #require((searched as? OneDNNModel)?.int8Fallback)
+        let before = try agreement(plain), after = try agreement(searched)
+        #expect(before < min(target, 0.95), "plain int8 agrees on \(before) of the samples: the test exercises nothing")
+        #expect(abs(report.agreementBefore - before) < 1e-9)
+        #expect(after >= target, "agreement \(after) after moving \(report.fallbackNames) to float32")
+        #expect(abs(report.agreementAfter - after) < 1e-9)
+        #expect(!report.fallbackLayers.isEmpty && report.fallbackLayers.count == report.fallbackNames.count)
+        #expect(report.fallbackLayers.count <= report.int8LayerCount)
+        // Each layer moved computes in float32 in the plan that runs (oneDNN names its int8 kernels "int8").
+        let int8Layers = (searched as? OneDNNModel)?.dispatchReport
+            .filter { ["conv", "linear"].contains($0.kind) && $0.implementation.contains("int8") }.map(\.layer) ?? []
+        for name in report.fallbackNames { #expect(!int8Layers.contains(name), "\(name) still computes in int8") }
+    }
+
+    @Test func agreementTargetOutsideZeroToOneIsRefused() throws {
+        #expect(throws: InferenceError.self) {
+            try OneDNNBackend(threads: 1, calibration: try Self.input(4, seed: "q.search"), int8AgreementTarget: 1.5)
+                .compile(try Self.graph(), batchSize: 4, precision: .int8)
+        }
+    }
 }

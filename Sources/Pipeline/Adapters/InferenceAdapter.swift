@@ -22,10 +22,14 @@ public struct ResNetFactory: ModelFactory {
     public let inputNormalization: InputNormalization?
     /// The copies compiled on one GPU upload its weights once.
     private let gpuWeights = CUDAWeightShare()
+    /// int8 on the CPU: the top-1 agreement with float32 on the calibration samples that the layers kept in
+    /// float32 must bring int8 to (`OneDNNBackend.int8AgreementTarget`); nil: every layer with an int8 kernel.
+    public let int8AgreementTarget: Double?
 
     public init(model: String, weights: String?, precision: Precision, calibration: CalibrationSource?,
                 calibrationSamples: Tensor? = nil, convolutionAlgorithm: ConvolutionAlgorithm = .fastest,
-                placement: DevicePlacement = .cpu, inputNormalization: InputNormalization? = nil) {
+                placement: DevicePlacement = .cpu, inputNormalization: InputNormalization? = nil, int8AgreementTarget: Double? = nil) {
+        self.int8AgreementTarget = int8AgreementTarget
         self.model = model
         self.weights = weights
         self.precision = precision
@@ -46,13 +50,15 @@ public struct ResNetFactory: ModelFactory {
     /// The same model calibrated on `samples` (collected from the input for `--calibration auto`).
     public func calibrated(with samples: Tensor) -> ResNetFactory {
         ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, calibrationSamples: samples,
-                      convolutionAlgorithm: convolutionAlgorithm, placement: placement, inputNormalization: inputNormalization)
+                      convolutionAlgorithm: convolutionAlgorithm, placement: placement, inputNormalization: inputNormalization,
+                      int8AgreementTarget: int8AgreementTarget)
     }
 
     /// The same model on `placement`, reading uint8 crops normalised by `normalization` there when it is a GPU.
     public func placed(on placement: DevicePlacement, normalization: InputNormalization?) -> ResNetFactory {
         ResNetFactory(model: model, weights: weights, precision: precision, calibration: calibration, calibrationSamples: calibrationSamples,
-                      convolutionAlgorithm: convolutionAlgorithm, placement: placement, inputNormalization: placement.isGPU ? normalization : nil)
+                      convolutionAlgorithm: convolutionAlgorithm, placement: placement, inputNormalization: placement.isGPU ? normalization : nil,
+                      int8AgreementTarget: int8AgreementTarget)
     }
 
     /// For timing only (`sluice bench`'s model-only rows, which have no dataset): `auto` calibration on seeded
@@ -102,9 +108,12 @@ public struct ResNetFactory: ModelFactory {
         }
         let samples = try calibrationTensor()
         return try OneDNNBackend(threads: threads, calibration: samples, calibrationMemo: calibrationMemo,
-                                 convolutionAlgorithm: convolutionAlgorithm)
+                                 convolutionAlgorithm: convolutionAlgorithm, int8AgreementTarget: int8AgreementTarget)
             .compile(graph, batchSize: batchSize, precision: precision)
     }
+
+    /// What the int8 layer search chose, once a copy was compiled with an agreement target.
+    public var int8Fallback: Int8FallbackReport? { calibrationMemo.fallbackReport }
 }
 
 extension ResNetFactory {

@@ -17,35 +17,46 @@ public struct OneDNNBackend: Backend {
     /// 64 on 2 threads: bf16 and int8 run about 18% faster in micro-batches of 2 to 8 than whole, fp32 the same).
     public var microBatch: Int?
     public var convolutionAlgorithm: ConvolutionAlgorithm
+    /// int8 only: the share of the calibration samples on which int8's top-1 must agree with float32's (e.g.
+    /// 0.99); the layers whose quantisation moves the logits most compute in float32 until it does
+    /// (`Int8LayerSearch`). nil: every layer that has an int8 kernel computes in int8.
+    public var int8AgreementTarget: Double?
 
     public init(threads: Int? = nil, calibration: Tensor? = nil, calibrationMemo: CalibrationMemo? = nil, microBatch: Int? = nil,
-                convolutionAlgorithm: ConvolutionAlgorithm = .fastest) {
+                convolutionAlgorithm: ConvolutionAlgorithm = .fastest, int8AgreementTarget: Double? = nil) {
         self.threads = threads
         self.calibration = calibration
         self.calibrationMemo = calibrationMemo
         self.microBatch = microBatch
         self.convolutionAlgorithm = convolutionAlgorithm
+        self.int8AgreementTarget = int8AgreementTarget
     }
 
     public func compile(_ graph: Graph, batchSize: Int, precision: Precision) throws -> any CompiledModel {
         try OneDNNModel(graph: GraphOptimizer.optimize(graph), batchSize: batchSize, precision: precision, threads: threads,
                         calibration: calibration, calibrationMemo: calibrationMemo, microBatch: microBatch,
-                        convolutionAlgorithm: convolutionAlgorithm)
+                        convolutionAlgorithm: convolutionAlgorithm, int8AgreementTarget: int8AgreementTarget)
     }
 }
 
-/// The ranges a calibration pass measured, kept for the next copy of the same model (see
-/// `OneDNNBackend.calibrationMemo`). A graph of another shape than the one measured is calibrated afresh.
+/// The ranges a calibration pass measured, and the layers an int8 layer search chose, kept for the next copy of
+/// the same model (see `OneDNNBackend.calibrationMemo`). A graph of another shape than the one measured is
+/// calibrated afresh.
 public final class CalibrationMemo: @unchecked Sendable {
     private let lock = NSLock()
     private var measured: (graph: String, stats: CalibrationStats)?
+    private var searched: (graph: String, target: Double, report: Int8FallbackReport)?
     /// Calibration passes run so far.
     public private(set) var passes = 0
+    /// The int8 layer search's result, once one ran.
+    public var fallbackReport: Int8FallbackReport? { lock.withLock { searched?.report } }
 
     public init() {}
 
+    private static func key(_ graph: Graph) -> String { "\(graph.inputShape) \(graph.nodes.count) \(graph.output)" }
+
     func stats(for graph: Graph, _ calibrate: () throws -> CalibrationStats) rethrows -> CalibrationStats {
-        let key = "\(graph.inputShape) \(graph.nodes.count) \(graph.output)"
+        let key = Self.key(graph)
         return try lock.withLock {
             if let measured, measured.graph == key { return measured.stats }
             let stats = try calibrate()
@@ -54,12 +65,25 @@ public final class CalibrationMemo: @unchecked Sendable {
             return stats
         }
     }
+
+    func fallback(for graph: Graph, target: Double, _ search: () throws -> Int8FallbackReport) rethrows -> Int8FallbackReport {
+        let key = Self.key(graph)
+        return try lock.withLock {
+            if let searched, searched.graph == key, searched.target == target { return searched.report }
+            let report = try search()
+            searched = (key, target, report)
+            return report
+        }
+    }
 }
 
-/// The range every value of a graph spanned on the calibration samples, and the input's.
+/// The range every value of a graph spanned on the calibration samples, the input's, and the float32 logits
+/// of the samples (the reference an int8 layer search compares with).
 struct CalibrationStats {
     var ranges: [ValueID: ValueRange]
     var input: ValueRange
+    var reference: [Float]
+    var sampleCount: Int
 }
 
 /// How convolutions compute.
@@ -88,10 +112,12 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
     private var plans: [Int: ExecutionPlan] = [:]
     private let main: ExecutionPlan
     private let quantization: Int8Plan?
+    /// int8 with an agreement target: what the layer search measured and chose.
+    public let int8Fallback: Int8FallbackReport?
     private let lock = NSLock()
 
     init(graph: Graph, batchSize: Int, precision: Precision, threads: Int?, calibration: Tensor?, calibrationMemo: CalibrationMemo?,
-         microBatch: Int?, convolutionAlgorithm: ConvolutionAlgorithm) throws {
+         microBatch: Int?, convolutionAlgorithm: ConvolutionAlgorithm, int8AgreementTarget: Double? = nil) throws {
         guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
         if let microBatch, microBatch < 1 { throw InferenceError(.invalidGraph, "micro-batch must be at least 1, is \(microBatch)") }
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -110,24 +136,28 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         engine = try DNNLEngine()
         weights = WeightCache(engine: engine)
         if let threads { _ = sldnn_set_num_threads(Int32(threads)) }
+        if let target = int8AgreementTarget, !(target > 0 && target <= 1) {
+            throw InferenceError(.invalidGraph, "the int8 agreement target is a share of the samples in (0, 1], is \(target)")
+        }
         var plan: Int8Plan?
         var built: ExecutionPlan?
+        var report: Int8FallbackReport?
         if precision == .int8, let calibration {
             let engine = engine
             let measure = { try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize) }
             let stats = try calibrationMemo?.stats(for: graph, measure) ?? measure()
+            let search = Int8LayerSearch(graph: graph, engine: engine, weights: weights, stats: stats, samples: calibration,
+                                         batch: self.microBatch, convolutionAlgorithm: convolutionAlgorithm)
             var floatLayers = try Quantizer.floatLayers(graph)
-            // A layer oneDNN has no int8 kernel for (some post-op combinations) computes in float32.
-            while built == nil {
-                plan = Quantizer.plan(graph, ranges: stats.ranges, inputRange: stats.input, floatLayers: floatLayers)
-                do {
-                    built = try PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision,
-                                            weights: weights, quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
-                } catch let unavailable as Int8LayerUnavailable where !floatLayers.contains(unavailable.layer) {
-                    floatLayers.insert(unavailable.layer)
-                }
+            if let target = int8AgreementTarget {
+                let base = floatLayers
+                let run = { try search.search(base: base, target: target) }
+                report = try calibrationMemo?.fallback(for: graph, target: target, run) ?? run()
+                floatLayers = report?.floatLayers ?? floatLayers
             }
+            (built, plan) = try search.build(floatLayers: floatLayers, batch: self.microBatch)
         }
+        int8Fallback = report
         quantization = plan
         main = try built ?? PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
                                         quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
@@ -147,6 +177,8 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         var plans: [Int: ExecutionPlan] = [:]
         var ranges: [ValueID: ValueRange] = [:]
         var inputRange = ValueRange()
+        let classes = (shapes[graph.output] ?? []).reduce(1, *)
+        var reference = [Float](repeating: 0, count: samples.shape[0] * classes)
         try source.withFloats { floats in
             sldnn_widen_range(floats.baseAddress, floats.count, &inputRange.lower, &inputRange.upper)
             var start = 0
@@ -165,10 +197,13 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
                     sldnn_widen_range(pointer.assumingMemoryBound(to: Float.self), n, &range.lower, &range.upper)
                     ranges[value] = range
                 }
+                reference.withUnsafeMutableBytes {
+                    ($0.baseAddress! + start * classes * 4).copyMemory(from: plan.outputPointer, byteCount: count * classes * 4)
+                }
                 start += count
             }
         }
-        return CalibrationStats(ranges: ranges, input: inputRange)
+        return CalibrationStats(ranges: ranges, input: inputRange, reference: reference, sampleCount: samples.shape[0])
     }
 
     public var dispatchReport: [DispatchRecord] { main.records }
