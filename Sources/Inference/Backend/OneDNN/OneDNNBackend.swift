@@ -39,53 +39,6 @@ public struct OneDNNBackend: Backend {
     }
 }
 
-/// The ranges a calibration pass measured, and the layers an int8 layer search chose, kept for the next copy of
-/// the same model (see `OneDNNBackend.calibrationMemo`). A graph of another shape than the one measured is
-/// calibrated afresh.
-public final class CalibrationMemo: @unchecked Sendable {
-    private let lock = NSLock()
-    private var measured: (graph: String, stats: CalibrationStats)?
-    private var searched: (graph: String, target: Double, report: Int8FallbackReport)?
-    /// Calibration passes run so far.
-    public private(set) var passes = 0
-    /// The int8 layer search's result, once one ran.
-    public var fallbackReport: Int8FallbackReport? { lock.withLock { searched?.report } }
-
-    public init() {}
-
-    private static func key(_ graph: Graph) -> String { "\(graph.inputShape) \(graph.nodes.count) \(graph.output)" }
-
-    func stats(for graph: Graph, _ calibrate: () throws -> CalibrationStats) rethrows -> CalibrationStats {
-        let key = Self.key(graph)
-        return try lock.withLock {
-            if let measured, measured.graph == key { return measured.stats }
-            let stats = try calibrate()
-            measured = (key, stats)
-            passes += 1
-            return stats
-        }
-    }
-
-    func fallback(for graph: Graph, target: Double, _ search: () throws -> Int8FallbackReport) rethrows -> Int8FallbackReport {
-        let key = Self.key(graph)
-        return try lock.withLock {
-            if let searched, searched.graph == key, searched.target == target { return searched.report }
-            let report = try search()
-            searched = (key, target, report)
-            return report
-        }
-    }
-}
-
-/// The range every value of a graph spanned on the calibration samples, the input's, and the float32 logits
-/// of the samples (the reference an int8 layer search compares with).
-struct CalibrationStats {
-    var ranges: [ValueID: ValueRange]
-    var input: ValueRange
-    var reference: [Float]
-    var sampleCount: Int
-}
-
 /// How convolutions compute.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// Winograd for the float32 3×3 stride-1 layers whose micro-batch is large enough for it to pay, where
@@ -144,7 +97,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         var report: Int8FallbackReport?
         if precision == .int8, let calibration {
             let engine = engine
-            let measure = { try Self.calibrate(graph: graph, engine: engine, samples: calibration, batchSize: batchSize) }
+            let measure = { try Calibrator(graph: graph, engine: engine).measure(samples: calibration, batchSize: batchSize) }
             let stats = try calibrationMemo?.stats(for: graph, measure) ?? measure()
             let search = Int8LayerSearch(graph: graph, engine: engine, weights: weights, stats: stats, samples: calibration,
                                          batch: self.microBatch, convolutionAlgorithm: convolutionAlgorithm)
@@ -162,48 +115,6 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         main = try built ?? PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
                                         quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
         plans[self.microBatch] = main
-    }
-
-    /// The range every value spans on `samples`, from a float32 run that keeps them all.
-    static func calibrate(graph: Graph, engine: DNNLEngine, samples: Tensor, batchSize: Int) throws -> CalibrationStats {
-        let perSample = graph.inputShape.reduce(1, *)
-        guard samples.shape.count == graph.inputShape.count + 1, Array(samples.shape.dropFirst()) == graph.inputShape,
-              samples.shape[0] >= 1 else {
-            throw InferenceError(.shapeMismatch, "calibration samples of shape \(samples.shape); expected [N] + \(graph.inputShape)")
-        }
-        let source = try samples.asFloat32()
-        let shapes = try graph.inferShapes()
-        let weights = WeightCache(engine: engine)
-        var plans: [Int: ExecutionPlan] = [:]
-        var ranges: [ValueID: ValueRange] = [:]
-        var inputRange = ValueRange()
-        let classes = (shapes[graph.output] ?? []).reduce(1, *)
-        var reference = [Float](repeating: 0, count: samples.shape[0] * classes)
-        try source.withFloats { floats in
-            sldnn_widen_range(floats.baseAddress, floats.count, &inputRange.lower, &inputRange.upper)
-            var start = 0
-            while start < samples.shape[0] {
-                let count = min(batchSize, samples.shape[0] - start)
-                let plan = try plans[count] ?? PlanBuilder(engine: engine, graph: graph, batch: count, precision: .fp32,
-                                                           weights: weights, capture: true,
-                                                           convolutionAlgorithm: .direct).build()  // as int8 computes
-                plans[count] = plan
-                try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: floats.baseAddress! + start * perSample))
-                try plan.execute(stream: engine.stream)
-                for (value, pointer) in plan.captures {
-                    let n = count * (shapes[value] ?? []).reduce(1, *)
-                    var range = ranges[value] ?? ValueRange()
-                    // Invariant: a capture is plain float32 [count, ...shape] in the plan's arena.
-                    sldnn_widen_range(pointer.assumingMemoryBound(to: Float.self), n, &range.lower, &range.upper)
-                    ranges[value] = range
-                }
-                reference.withUnsafeMutableBytes {
-                    ($0.baseAddress! + start * classes * 4).copyMemory(from: plan.outputPointer, byteCount: count * classes * 4)
-                }
-                start += count
-            }
-        }
-        return CalibrationStats(ranges: ranges, input: inputRange, reference: reference, sampleCount: samples.shape[0])
     }
 
     public var dispatchReport: [DispatchRecord] { main.records }
