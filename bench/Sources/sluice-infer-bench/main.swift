@@ -144,10 +144,19 @@ struct Result {
     let cpuNormalized: Double
 }
 
+struct Measurement {
+    let median: Double
+    let best: Double
+    let runs: Int
+    let cpuNormalized: Double
+    /// The micro-batch the model ran in (timed at compile time unless --micro-batch gave it).
+    let microBatch: Int
+}
+
 /// Images/s of `streams` copies of the model, each on its own thread with `threads / streams` oneDNN
 /// threads, running batches back to back for about `seconds` (at least 3 batches each).
 func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, streams: Int, seconds: Double,
-             microBatch: Int?, convolution: ConvolutionAlgorithm, dispatch: Bool = false) throws -> (median: Double, best: Double, runs: Int, cpuNormalized: Double) {
+             microBatch: Int?, convolution: ConvolutionAlgorithm, dispatch: Bool = false) throws -> Measurement {
     // int8 scales come from 8 seeded inputs (not the timed one).
     let calibration = precision == .int8 ? try calibrationBatch(shape: graph.inputShape) : nil
     let backend = OneDNNBackend(threads: max(1, threads / streams), calibration: calibration, microBatch: microBatch,
@@ -210,7 +219,9 @@ func measure(graph: Graph, precision: Precision, batch: Int, threads: Int, strea
         best += Double(batch) / t[0]
         runs += t.count
     }
-    return (median, best, runs, Double(batch * runs) / cpu * Double(threads))
+    let microBatch = (models.first as? OneDNNModel)?.microBatch ?? batch
+    return Measurement(median: median, best: best, runs: runs, cpuNormalized: Double(batch * runs) / cpu * Double(threads),
+                       microBatch: microBatch)
 }
 
 /// The seeded, image-like input for a per-sample [C, H, W] shape.
@@ -239,7 +250,7 @@ func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
     precisions: for precision in options.precisions {
         for batch in options.batches {
             for streams in streamChoices {
-                let m: (median: Double, best: Double, runs: Int, cpuNormalized: Double)
+                let m: Measurement
                 do {
                     m = try measure(graph: graph, precision: precision, batch: batch, threads: options.threads,
                                     streams: streams, seconds: options.seconds, microBatch: options.microBatch,
@@ -252,13 +263,14 @@ func runSluice(_ options: Options, graph: Graph) throws -> [Result] {
                 if options.json {
                     printJSON(["peer": "sluice", "config": precision.rawValue, "batch": batch, "streams": streams,
                                "threads": options.threads, "images_per_s": m.median, "best_images_per_s": m.best,
-                               "images_per_cpu_s": m.cpuNormalized / Double(options.threads), "runs": m.runs])
+                               "images_per_cpu_s": m.cpuNormalized / Double(options.threads), "runs": m.runs,
+                               "micro_batch": m.microBatch])
                 }
                 let config = streams == 1 ? precision.rawValue : "\(precision.rawValue)-streams"
                 results.append(Result(name: "sluice", config: config, batch: batch, imagesPerSecond: m.median,
                                       cpuNormalized: m.cpuNormalized))
-                print(String(format: "  sluice %@ batch %3d, %d stream(s) × %d thread(s): %7.2f img/s (median of %d runs, best %.2f); CPU-normalized %.2f",
-                             precision.rawValue, batch, streams, max(1, options.threads / streams), m.median, m.runs, m.best,
+                print(String(format: "  sluice %@ batch %3d, %d stream(s) × %d thread(s), micro-batch %d: %7.2f img/s (median of %d runs, best %.2f); CPU-normalized %.2f",
+                             precision.rawValue, batch, streams, max(1, options.threads / streams), m.microBatch, m.median, m.runs, m.best,
                              m.cpuNormalized))
                 fflush(nil)
             }
