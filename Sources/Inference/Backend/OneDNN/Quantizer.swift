@@ -55,10 +55,11 @@ enum Quantizer {
 
     /// The graph an int8 plan computes: every batch norm left after folding (DenseNet's, after each
     /// concatenation, followed by a ReLU) as a depthwise 1×1 convolution with the activation that alone reads
-    /// it fused, so that it reads and writes int8 (oneDNN's int8 batch norm takes no int8 output scale).
+    /// it fused, so that it reads and writes int8 (oneDNN's int8 batch norm takes no int8 output scale);
+    /// concatenations that repeat an earlier one's sources read it instead (`ConcatenationChains`).
     /// A batch norm whose parameters do not describe one channel each stays as it is.
     static func int8Graph(_ graph: Graph) -> Graph {
-        var result = graph
+        var result = ConcatenationChains.apply(graph)
         var index = 0
         while index < result.nodes.count {
             defer { index += 1 }
