@@ -101,8 +101,8 @@ final class PlanBuilder {
          convolutionAlgorithm: ConvolutionAlgorithm) throws {
         self.engine = engine
         self.convolutionAlgorithm = convolutionAlgorithm
-        // int8 computes the plan's graph (batch norms as int8 depthwise convolutions).
-        let graph = precision == .int8 ? int8Plan?.graph ?? graph : graph
+        // The rewritten graph (`PlanGraph`): int8's from its plan; calibration keeps every value of the graph.
+        let graph = precision == .int8 ? int8Plan?.graph ?? graph : capture ? graph : PlanGraph.lowered(graph)
         self.graph = graph
         self.shapes = try graph.inferShapes()
         self.batch = batch

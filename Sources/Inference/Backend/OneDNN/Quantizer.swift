@@ -29,12 +29,12 @@ enum Quantizer {
     }
 
     /// Types and scales for every value of an optimised graph, and which values stay int8 between layers.
-    /// The plan computes `int8Graph(graph)`: batch norms that could not be folded become int8 depthwise
-    /// convolutions. Values joined by concatenations kept in int8 (with the pass-throughs between them) share
+    /// The plan computes `PlanGraph.lowered(graph)`: batch norms that could not be folded become (int8)
+    /// depthwise convolutions. Values joined by concatenations kept in int8 (with the pass-throughs between them) share
     /// one scale, the union of their calibrated ranges, so that the concatenation is a plain int8 copy.
     static func plan(_ graph: Graph, ranges: [ValueID: ValueRange], inputRange: ValueRange,
                      floatLayers: Set<ValueID> = []) -> Int8Plan {
-        let lowered = int8Graph(graph)
+        let lowered = PlanGraph.lowered(graph)
         let stored = storedInt8(lowered, floatLayers: floatLayers)
         var groups = ValueGroups()
         for node in lowered.nodes where stored.contains(node.output) {
@@ -51,50 +51,6 @@ enum Quantizer {
             quantization[node.output] = ActivationQuantization(groupRanges[groups.root(of: node.output)] ?? ValueRange())
         }
         return Int8Plan(graph: lowered, quantization: quantization, storedInt8: stored, floatLayers: floatLayers)
-    }
-
-    /// The graph an int8 plan computes: every batch norm left after folding (DenseNet's, after each
-    /// concatenation, followed by a ReLU) as a depthwise 1×1 convolution with the activation that alone reads
-    /// it fused, so that it reads and writes int8 (oneDNN's int8 batch norm takes no int8 output scale);
-    /// concatenations that repeat an earlier one's sources read it instead (`ConcatenationChains`).
-    /// A batch norm whose parameters do not describe one channel each stays as it is.
-    static func int8Graph(_ graph: Graph) -> Graph {
-        var result = ConcatenationChains.apply(graph)
-        var index = 0
-        while index < result.nodes.count {
-            defer { index += 1 }
-            guard case .batchNorm(let bn) = result.nodes[index].operation,
-                  var conv = try? depthwiseConvolution(bn) else { continue }
-            let output = result.nodes[index].output
-            let readers = result.consumers()[output] ?? []
-            if output != result.output, readers.count == 1, readers[0] > index,
-               case .activation(let activation) = result.nodes[readers[0]].operation {
-                conv.activation = activation
-                result.nodes[index].output = result.nodes[readers[0]].output
-                result.nodes.remove(at: readers[0])
-            }
-            result.nodes[index].operation = .conv2d(conv)
-        }
-        return result
-    }
-
-    /// Inference batch-norm as a depthwise 1×1 convolution: weight s = gamma / sqrt(var + eps) and
-    /// bias beta − mean·s per channel (in double precision, rounded once).
-    static func depthwiseConvolution(_ bn: BatchNorm) throws -> Conv2D {
-        let gamma = try bn.weight.floats(), beta = try bn.bias.floats()
-        let mean = try bn.mean.floats(), variance = try bn.variance.floats()
-        let channels = gamma.count
-        guard channels > 0, [beta.count, mean.count, variance.count].allSatisfy({ $0 == channels }) else {
-            throw InferenceError(.shapeMismatch, "batch-norm parameters of \([gamma.count, beta.count, mean.count, variance.count]) channels")
-        }
-        var weight = [Float](repeating: 0, count: channels), bias = weight
-        for c in 0..<channels {
-            let scale = Double(gamma[c]) / (Double(variance[c]) + Double(bn.epsilon)).squareRoot()
-            weight[c] = Float(scale)
-            bias[c] = Float(Double(beta[c]) - Double(mean[c]) * scale)
-        }
-        return Conv2D(weight: try Tensor(shape: [channels, 1, 1, 1], values: weight),
-                      bias: try Tensor(shape: [channels], values: bias), groups: channels)
     }
 
     /// The layer that computes the graph's output (the classifier), kept in float32: its logits are what
@@ -214,7 +170,7 @@ extension ActivationQuantization {
 /// between layers. The others are float32: their producers compute in float32 or dequantise on output, and
 /// each int8 consumer quantises them on the way in (a reorder with a scale, made once per value).
 struct Int8Plan: Sendable {
-    /// The graph the plan computes (see `Quantizer.int8Graph`): its values are the original graph's, less
+    /// The graph the plan computes (see `PlanGraph.lowered`): its values are the original graph's, less
     /// those of the batch norms and activations it fused.
     let graph: Graph
     let quantization: [ValueID: ActivationQuantization]
