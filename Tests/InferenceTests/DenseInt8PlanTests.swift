@@ -108,4 +108,70 @@ struct DenseInt8PlanTests {
         #expect(!report.contains { $0.kind == "batch_norm" }, "\(report)")
         #expect(report.filter { $0.kind == "reorder" && $0.layer != "input" }.isEmpty, "\(report.map(\.description).joined(separator: "\n"))")
     }
+
+    /// A concatenation that repeats an earlier one's sources (and more) reads the longest such one instead;
+    /// one of a single source is gone. Results are unchanged (fp32).
+    @Test func concatenationsChainOnEarlierOnes() throws {
+        var g = Graph(inputShape: [3, 6, 6])
+        func conv(_ name: String) throws -> Conv2D {
+            Conv2D(weight: try OperationsTests.parameter("c.\(name)", [4, 3, 1, 1], scale: 0.5))
+        }
+        let a = g.add(.conv2d(try conv("a")), [g.input], name: "a")
+        let b = g.add(.conv2d(try conv("b")), [g.input], name: "b")
+        let c = g.add(.conv2d(try conv("c")), [g.input], name: "c")
+        let d = g.add(.conv2d(try conv("d")), [g.input], name: "d")
+        let single = g.add(.concat(axis: 0), [a], name: "single")
+        let ab = g.add(.concat(axis: 0), [single, b], name: "ab")
+        let abc = g.add(.concat(axis: 0), [single, b, c], name: "abc")
+        let abcd = g.add(.concat(axis: 0), [single, b, c, d], name: "abcd")
+        let dcb = g.add(.concat(axis: 0), [d, c, b], name: "dcb")
+        g.add(.concat(axis: 0), [abcd, dcb], name: "out")
+        let lowered = PlanGraph.lowered(g)
+        let inputs = Dictionary(uniqueKeysWithValues: lowered.nodes.map { ($0.name, $0.inputs) })
+        #expect(inputs["single"] == nil)
+        #expect(inputs["ab"] == [a, b])
+        #expect(inputs["abc"] == [ab, c])
+        #expect(inputs["abcd"] == [abc, d])
+        #expect(inputs["dcb"] == [d, c, b])
+        let input = try Tensor(shape: [2, 3, 6, 6], values: (0..<216).map { Float($0 % 13) / 6 - 1 })
+        let output = try OneDNNBackend(threads: 1).compile(g, batchSize: 2, precision: .fp32).run(input).floats()
+        // out = [a, b, c, d, d, c, b] per sample: compare with the convolutions run alone.
+        var parts: [[Float]] = []
+        for name in ["a", "b", "c", "d"] {
+            var single = Graph(inputShape: [3, 6, 6])
+            single.add(.conv2d(try conv(name)), [single.input], name: name)
+            parts.append(try OneDNNBackend(threads: 1).compile(single, batchSize: 2, precision: .fp32).run(input).floats())
+        }
+        var expected: [Float] = []
+        for sample in 0..<2 {
+            for part in [0, 1, 2, 3, 3, 2, 1] { expected += parts[part][(sample * 144)..<((sample + 1) * 144)] }
+        }
+        #expect(output == expected)
+    }
+
+    /// Batch norms of a 1×1 image and of a flattened value stay batch norms (no convolution reads them), and the
+    /// graph still runs in every precision.
+    @Test func batchNormsOfOnePixelOrFlatValuesStay() throws {
+        var g = Graph(inputShape: [3, 6, 6])
+        func norm(_ name: String) throws -> BatchNorm {
+            BatchNorm(weight: try OperationsTests.parameter("f.\(name).gamma", [4], scale: 0.5, plus: 1),
+                      bias: try OperationsTests.parameter("f.\(name).beta", [4], scale: 0.5),
+                      mean: try OperationsTests.parameter("f.\(name).mean", [4], scale: 0.5),
+                      variance: try OperationsTests.parameter("f.\(name).var", [4], scale: 0.5, plus: 1))
+        }
+        let c = g.add(.conv2d(Conv2D(weight: try OperationsTests.parameter("f.conv", [4, 3, 3, 3], scale: 0.5))), [g.input], name: "conv")
+        let gap = g.add(.globalAveragePool, [c], name: "gap")
+        let pixel = g.add(.batchNorm(try norm("pixel")), [gap], name: "pixel")
+        let r = g.add(.activation(.relu), [pixel], name: "relu")
+        let flat = g.add(.flatten, [r], name: "flatten")
+        let n = g.add(.batchNorm(try norm("flat")), [flat], name: "flat")
+        g.add(.linear(Linear(weight: try OperationsTests.parameter("f.fc", [5, 4], scale: 0.5))), [n], name: "fc")
+        let kinds = PlanGraph.lowered(g).nodes.map(\.operation.kindName)
+        #expect(kinds == ["conv2d", "global_avg_pool", "batch_norm", "relu", "flatten", "batch_norm", "linear"])
+        let input = try Tensor(shape: [2, 3, 6, 6], values: (0..<216).map { Float($0 % 11) / 5 - 1 })
+        let reference = try OneDNNBackend(threads: 1).compile(g, batchSize: 2, precision: .fp32).run(input).floats()
+        let int8 = try OneDNNBackend(threads: 1, calibration: input).compile(g, batchSize: 2, precision: .int8).run(input).floats()
+        let largest = reference.map(abs).max() ?? 0
+        #expect(zip(int8, reference).allSatisfy { abs($0 - $1) <= 0.05 * largest })
+    }
 }

@@ -5,15 +5,19 @@ enum PlanGraph {
     /// depthwise 1×1 convolution with the activation that alone reads it fused: in int8 it then reads and
     /// writes int8 (oneDNN's batch norm takes no int8 output scale), in bf16 it is one pass instead of two
     /// (DenseNet-121 bf16: 13% more images/s here). A batch norm whose parameters do not describe one channel
-    /// each stays as it is. Concatenations that repeat an earlier one's sources read it instead
-    /// (`ConcatenationChains`).
+    /// each, or of a flattened value or a 1×1 image, stays as it is. Concatenations that repeat an earlier
+    /// one's sources read it instead (`ConcatenationChains`).
     static func lowered(_ graph: Graph) -> Graph {
         var result = withoutSingleConcatenations(ConcatenationChains.apply(graph))
+        guard let shapes = try? result.inferShapes() else { return result }
         var index = 0
         while index < result.nodes.count {
             defer { index += 1 }
+            // Only on images of more than one pixel: int8 keeps layers on 1×1 images in float32 (see
+            // `Quantizer.floatLayers`), and a batch norm of a flattened value is no convolution.
             guard case .batchNorm(let bn) = result.nodes[index].operation,
-                  var conv = try? depthwiseConvolution(bn) else { continue }
+                  let shape = shapes[result.nodes[index].inputs[0]], shape.count == 3, shape[1] * shape[2] > 1,
+                  var conv = try? depthwiseConvolution(bn), conv.outChannels == shape[0] else { continue }
             let output = result.nodes[index].output
             let readers = result.consumers()[output] ?? []
             if output != result.output, readers.count == 1, readers[0] > index,
