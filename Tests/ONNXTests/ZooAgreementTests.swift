@@ -83,4 +83,24 @@ struct ZooAgreementTests {
             #expect(!implementations.isEmpty && !implementations.contains { $0.hasPrefix("ref") })
         }
     }
+
+    /// DenseNet-121's int8 plan has no float32 island: its concatenations copy int8 values (sources that share
+    /// one scale; the four of one source are gone) and each batch norm + ReLU after them is an int8 depthwise
+    /// convolution, so nothing is dequantised or requantised between the input and the classifier.
+    @Test func denseNetInt8KeepsConcatenationsAndBatchNormsInInt8() throws {
+        let files = Self.files("densenet121")
+        for file in files where !FileManager.default.fileExists(atPath: file.path) {
+            if ONNXFixtures.zooRequired { Issue.record("\(file.lastPathComponent) is missing: run Tests/Fixtures/make_onnx_fixtures.py --zoo") }
+            return
+        }
+        let model = try ONNXModel.load(path: files[0].path)
+        let compiled = try OneDNNBackend(threads: 2, calibration: try NumpyFile.read(path: files[3].path))
+            .compile(model.graph, batchSize: 4, precision: .int8)
+        let report = (compiled as? OneDNNModel)?.dispatchReport ?? []
+        let listing = report.map(\.description).joined(separator: "\n")
+        #expect(report.filter { $0.kind == "concat" }.count == 58, "\(listing)")
+        #expect(!report.contains { ["batch_norm", "relu"].contains($0.kind) }, "\(listing)")
+        #expect(report.filter { $0.kind == "reorder" && $0.layer != "input" }.isEmpty, "\(listing)")
+        #expect(!report.contains { $0.implementation.hasPrefix("ref") }, "\(listing)")
+    }
 }

@@ -101,6 +101,8 @@ final class PlanBuilder {
          convolutionAlgorithm: ConvolutionAlgorithm) throws {
         self.engine = engine
         self.convolutionAlgorithm = convolutionAlgorithm
+        // The rewritten graph (`PlanGraph`): int8's from its plan; calibration keeps every value of the graph.
+        let graph = precision == .int8 ? int8Plan?.graph ?? graph : capture ? graph : PlanGraph.lowered(graph)
         self.graph = graph
         self.shapes = try graph.inferShapes()
         self.batch = batch
@@ -518,12 +520,14 @@ final class PlanBuilder {
     /// else in plain layouts (every source reordered once if it is blocked).
     private func lowerConcat(_ node: Node, axis: Int, outDims: [Int]) throws {
         if try lowerConcatInPlace(node, axis: axis, outDims: outDims) { return }
+        // int8: the sources share the result's scale (see `Quantizer.plan`), so the copy needs none.
+        let dstType = self.type(of: node.output)
         var sources: [Int] = []
         for input in node.inputs {
             let d = dims(of: input)
-            sources.append(try view(of: input, as: try MemoryDesc(dims: d, type: act, layout: Self.plainLayout(d.count))))
+            sources.append(try view(of: input, as: try MemoryDesc(dims: d, type: dstType, layout: Self.plainLayout(d.count))))
         }
-        let dstDesc = try MemoryDesc(dims: outDims, type: act, layout: Self.plainLayout(outDims.count))
+        let dstDesc = try MemoryDesc(dims: outDims, type: dstType, layout: Self.plainLayout(outDims.count))
         let handles: [sldnn_md?] = sources.map { views[$0].desc.handle }
         let pd = try PrimitiveDesc("concat \(node.name)") { pd in
             handles.withUnsafeBufferPointer { sldnn_concat_pd(pd, engine.engine, dstDesc.handle, Int32(handles.count), Int32(axis), $0.baseAddress, plainAttr.handle) }
@@ -536,14 +540,15 @@ final class PlanBuilder {
         valueViews[node.output] = out
     }
 
-    /// The concatenation in its sources' layout (one shared blocked layout, of the activation type), when oneDNN
+    /// The concatenation in its sources' layout (one shared blocked layout, of the result's type), when oneDNN
     /// has a kernel other than its reference one for it; false when not.
     private func lowerConcatInPlace(_ node: Node, axis: Int, outDims: [Int]) throws -> Bool {
         let natural = try node.inputs.map { try naturalDesc(of: $0) }
-        guard outDims.count == 4, natural.allSatisfy({ $0.elementType == act }),
+        let dstType = self.type(of: node.output)
+        guard outDims.count == 4, natural.allSatisfy({ $0.elementType == dstType }),
               node.inputs.allSatisfy({ valueViews[$0] != nil }) else { return false }
         let handles: [sldnn_md?] = natural.map(\.handle)
-        let dstAny = try MemoryDesc(dims: outDims, type: act, layout: SLDNN_ANY)
+        let dstAny = try MemoryDesc(dims: outDims, type: dstType, layout: SLDNN_ANY)
         guard let pd = try? PrimitiveDesc("concat \(node.name)", { pd in
             handles.withUnsafeBufferPointer { sldnn_concat_pd(pd, engine.engine, dstAny.handle, Int32(handles.count), Int32(axis), $0.baseAddress, plainAttr.handle) }
         }), !pd.implementation.hasPrefix("ref"), (try? Primitive(pd)) != nil else { return false }

@@ -29,16 +29,28 @@ enum Quantizer {
     }
 
     /// Types and scales for every value of an optimised graph, and which values stay int8 between layers.
+    /// The plan computes `PlanGraph.lowered(graph)`: batch norms that could not be folded become (int8)
+    /// depthwise convolutions. Values joined by concatenations kept in int8 (with the pass-throughs between them) share
+    /// one scale, the union of their calibrated ranges, so that the concatenation is a plain int8 copy.
     static func plan(_ graph: Graph, ranges: [ValueID: ValueRange], inputRange: ValueRange,
                      floatLayers: Set<ValueID> = []) -> Int8Plan {
-        var quantization: [ValueID: ActivationQuantization] = [graph.input: ActivationQuantization(inputRange)]
-        for node in graph.nodes { quantization[node.output] = ActivationQuantization(ranges[node.output] ?? ValueRange()) }
-        let stored = storedInt8(graph, floatLayers: floatLayers)
-        // A pass-through kept in int8 reads and writes its input's representation.
-        for node in graph.nodes where node.operation.passesInt8Through && stored.contains(node.output) {
-            quantization[node.output] = quantization[node.inputs[0]]
+        let lowered = PlanGraph.lowered(graph)
+        let stored = storedInt8(lowered, floatLayers: floatLayers)
+        var groups = ValueGroups()
+        for node in lowered.nodes where stored.contains(node.output) {
+            if node.operation.passesInt8Through { groups.join(node.output, node.inputs[0]) }
+            if case .concat = node.operation { for input in node.inputs { groups.join(node.output, input) } }
         }
-        return Int8Plan(quantization: quantization, storedInt8: stored, floatLayers: floatLayers)
+        var groupRanges: [ValueID: ValueRange] = [:]
+        for node in lowered.nodes {
+            let range = ranges[node.output] ?? ValueRange(), root = groups.root(of: node.output)
+            groupRanges[root] = groupRanges[root].map { $0.union(range) } ?? range
+        }
+        var quantization: [ValueID: ActivationQuantization] = [graph.input: ActivationQuantization(inputRange)]
+        for node in lowered.nodes {
+            quantization[node.output] = ActivationQuantization(groupRanges[groups.root(of: node.output)] ?? ValueRange())
+        }
+        return Int8Plan(graph: lowered, quantization: quantization, storedInt8: stored, floatLayers: floatLayers)
     }
 
     /// The layer that computes the graph's output (the classifier), kept in float32: its logits are what
@@ -75,9 +87,9 @@ enum Quantizer {
     }
 
     /// The values that are int8 in memory: results of convolutions and linear layers (and of pooling,
-    /// flatten and reshape of such values) whose every consumer reads int8 — a convolution, a linear layer,
-    /// or a pass-through whose own result stays int8. The largest such set (start from every candidate and
-    /// drop those a consumer or producer rules out until nothing changes).
+    /// flatten, reshape and concatenation of such values) whose every consumer reads int8 — a convolution,
+    /// a linear layer, or a pass-through or concatenation whose own result stays int8. The largest such set
+    /// (start from every candidate and drop those a consumer or producer rules out until nothing changes).
     static func storedInt8(_ graph: Graph, floatLayers: Set<ValueID>) -> Set<ValueID> {
         func int8Layer(_ node: Node) -> Bool {
             switch node.operation {
@@ -88,17 +100,17 @@ enum Quantizer {
         let consumers = graph.consumers()
         var stored = Set<ValueID>()
         for node in graph.nodes where node.output != graph.output {
-            if int8Layer(node) || node.operation.passesInt8Through { stored.insert(node.output) }
+            if int8Layer(node) || node.operation.carriesInt8 { stored.insert(node.output) }
         }
         var changed = true
         while changed {
             changed = false
             for node in graph.nodes where stored.contains(node.output) {
-                var keep = !node.operation.passesInt8Through || stored.contains(node.inputs[0])
+                var keep = !node.operation.carriesInt8 || node.inputs.allSatisfy(stored.contains)
                 for index in consumers[node.output] ?? [] where keep {
                     let consumer = graph.nodes[index]
                     if !int8Layer(consumer) {
-                        keep = consumer.operation.passesInt8Through && stored.contains(consumer.output)
+                        keep = consumer.operation.carriesInt8 && stored.contains(consumer.output)
                     }
                 }
                 if !keep {
@@ -111,10 +123,35 @@ enum Quantizer {
     }
 }
 
+/// Disjoint sets of values (union–find): the values that must share one int8 scale.
+struct ValueGroups {
+    private var parent: [ValueID: ValueID] = [:]
+
+    mutating func root(of value: ValueID) -> ValueID {
+        var current = value
+        while let next = parent[current], next != current { current = next }
+        var step = value
+        while let next = parent[step], next != current {
+            parent[step] = current
+            step = next
+        }
+        return current
+    }
+
+    mutating func join(_ a: ValueID, _ b: ValueID) {
+        let ra = root(of: a), rb = root(of: b)
+        if ra != rb { parent[ra] = rb }
+    }
+}
+
 /// The smallest and largest value a tensor reached on the calibration samples.
 struct ValueRange: Sendable {
     var lower: Float = 0
     var upper: Float = 0
+
+    func union(_ other: ValueRange) -> ValueRange {
+        ValueRange(lower: min(lower, other.lower), upper: max(upper, other.upper))
+    }
 }
 
 extension ActivationQuantization {
@@ -133,6 +170,9 @@ extension ActivationQuantization {
 /// between layers. The others are float32: their producers compute in float32 or dequantise on output, and
 /// each int8 consumer quantises them on the way in (a reorder with a scale, made once per value).
 struct Int8Plan: Sendable {
+    /// The graph the plan computes (see `PlanGraph.lowered`): its values are the original graph's, less
+    /// those of the batch norms and activations it fused.
+    let graph: Graph
     let quantization: [ValueID: ActivationQuantization]
     let storedInt8: Set<ValueID>
     /// Convolutions and linear layers (by result) that compute in float32.
@@ -146,6 +186,13 @@ extension Operation {
         case .pool, .globalAveragePool, .flatten, .reshape: true
         default: false
         }
+    }
+
+    /// Operations an int8 plan can keep in int8 between int8 values: pass-throughs, and concatenations
+    /// (whose sources share the result's scale).
+    var carriesInt8: Bool {
+        if case .concat = self { return true }
+        return passesInt8Through
     }
 }
 
