@@ -42,7 +42,7 @@ public struct OneDNNBackend: Backend {
 
 /// How convolutions compute.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
-    /// Winograd for the float32 3×3 stride-1 layers whose micro-batch is large enough for it to pay, where
+    /// Winograd for the float32 3×3 stride-1 layers whose images have enough 4×4 tiles for it to pay, where
     /// oneDNN has it (outputs differ from direct convolution in the last bits); direct convolution elsewhere.
     case fastest
     /// Direct convolution everywhere.
