@@ -678,9 +678,9 @@ final class PlanBuilder {
     /// (one thread, batch 16 in micro-batches of 4): 12% more images/s with Winograd where a micro-batch has
     /// at least 64 tiles (layers 1–3), less with it in layer 4 too; with single samples it is slower (the
     /// layout it needs costs more than it saves). oneDNN 2.x has it for float32 on AVX-512; where creating
-    /// it fails, the direct algorithm is used. The tiles are counted for 4 samples whatever the micro-batch
-    /// (`MicroBatchTuner` chooses it by timing), so that the algorithm, and the output's last bits, do not
-    /// depend on which micro-batch won.
+    /// it fails, the direct algorithm is used. The tiles are counted for 4 samples whatever the micro-batch,
+    /// so that the algorithm does not change with `--micro-batch` or the thread count (on 16 threads the
+    /// micro-batch is 32, which made layer 4 Winograd too).
     private func winogradEligible(_ conv: Conv2D, int8: Bool, outDims: [Int]) -> Bool {
         let tiles = 4 * ((outDims[2] + 3) / 4) * ((outDims[3] + 3) / 4)
         return convolutionAlgorithm == .fastest && act == .f32 && !int8 && batch >= 2 && tiles >= 64

@@ -13,9 +13,10 @@ public struct OneDNNBackend: Backend {
     /// pass's statistics, so that only the first copy runs it (layout tuning compiles several).
     public var calibrationMemo: CalibrationMemo?
     /// Samples the primitives process at a time: a batch runs as consecutive micro-batches, so that each
-    /// layer's activations stay in cache. nil: the fastest of 2, 4, 8 and 16, timed at compile time
-    /// (`MicroBatchTuner`; on this project's 2-core machine MobileNet-V3-small bf16 ran about 10% faster in 8s
-    /// than 4s, EfficientNet-Lite0 fp32 faster in 2s or 4s).
+    /// layer's activations stay in cache. nil: 2 per thread, at least 4 (measured on ResNet-50 here, batch
+    /// 64 on 2 threads: bf16 and int8 run about 18% faster in micro-batches of 2 to 8 than whole, fp32 the same).
+    /// It is not chosen by timing at run time: oneDNN's results differ in the last bits between micro-batch
+    /// sizes, and two runs of one job must give the same bits.
     public var microBatch: Int?
     public var convolutionAlgorithm: ConvolutionAlgorithm
     /// int8 only: the share of the calibration samples on which int8's top-1 must agree with float32's (e.g.
@@ -75,8 +76,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
         guard batchSize >= 1 else { throw InferenceError(.invalidGraph, "batch size must be at least 1, is \(batchSize)") }
         if let microBatch, microBatch < 1 { throw InferenceError(.invalidGraph, "micro-batch must be at least 1, is \(microBatch)") }
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        // A provisional micro-batch for the int8 layer search; the model's own is measured below unless given.
-        let provisional = min(batchSize, microBatch ?? max(4, 2 * threadCount))
+        self.microBatch = min(batchSize, microBatch ?? max(4, 2 * threadCount))
         if let threads, threads < 1 { throw InferenceError(.invalidGraph, "thread count must be at least 1, is \(threads)") }
         if precision == .int8, calibration == nil {
             throw InferenceError(.invalidGraph, "int8 needs calibration samples: OneDNNBackend(calibration: a [N, ...] batch of typical inputs)")
@@ -102,7 +102,7 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
             let measure = { try Calibrator(graph: graph, engine: engine).measure(samples: calibration, batchSize: batchSize) }
             let stats = try calibrationMemo?.stats(for: graph, measure) ?? measure()
             let search = Int8LayerSearch(graph: graph, engine: engine, weights: weights, stats: stats, samples: calibration,
-                                         batch: provisional, convolutionAlgorithm: convolutionAlgorithm)
+                                         batch: self.microBatch, convolutionAlgorithm: convolutionAlgorithm)
             var floatLayers = try Quantizer.floatLayers(graph)
             if let target = int8AgreementTarget {
                 let base = floatLayers
@@ -110,25 +110,12 @@ public final class OneDNNModel: CompiledModel, @unchecked Sendable {
                 report = try calibrationMemo?.fallback(for: graph, target: target, run) ?? run()
                 floatLayers = report?.floatLayers ?? floatLayers
             }
-            (built, plan) = try search.build(floatLayers: floatLayers, batch: provisional)
+            (built, plan) = try search.build(floatLayers: floatLayers, batch: self.microBatch)
         }
         int8Fallback = report
         quantization = plan
-        let weights = weights, engine = engine
-        func build(_ size: Int) throws -> ExecutionPlan {
-            if size == provisional, let built { return built }
-            return try PlanBuilder(engine: engine, graph: graph, batch: size, precision: precision, weights: weights,
-                                   quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
-        }
-        if let microBatch {
-            self.microBatch = min(batchSize, microBatch)
-            main = try build(self.microBatch)
-        } else {
-            let key = "\(graph.inputShape) \(graph.nodes.count) \(graph.output) \(precision) \(batchSize) \(threadCount) \(convolutionAlgorithm)"
-                + (report.map { " \($0.fallbackLayers)" } ?? "")
-            (self.microBatch, main) = try MicroBatchTuner.choose(key: key, batchSize: batchSize, perSample: inputShape.reduce(1, *),
-                                                                 engine: engine, build: build)
-        }
+        main = try built ?? PlanBuilder(engine: engine, graph: graph, batch: self.microBatch, precision: precision, weights: weights,
+                                        quantization: plan, convolutionAlgorithm: convolutionAlgorithm).build()
         plans[self.microBatch] = main
     }
 
