@@ -2,7 +2,7 @@ import Foundation
 
 /// Which int8 layers compute in float32, chosen by measurement: the layers whose quantisation moves the logits
 /// most fall back, fewest first, until int8's top-1 agrees with float32's on a target share of the calibration
-/// samples (the way accuracy-aware quantisers in OpenVINO and TensorRT choose mixed precision).
+/// samples (as the accuracy-aware quantisation of OpenVINO's NNCF chooses mixed precision).
 ///
 /// Each layer's sensitivity is the drop in logit error when it alone computes in float32; the layers are then
 /// taken in that order, and the smallest prefix that meets the target is found by doubling and bisection.
