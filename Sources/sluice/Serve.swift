@@ -93,7 +93,8 @@ struct Serve: ParsableCommand {
                 throw ValidationError("\(modelDir)/\(ModelDirectory.fileName): precision must be fp32, bf16 or int8")
             }
             factory = ResNetFactory(model: directory.model, weights: directory.weights, precision: try placement.precision(precision),
-                                    calibration: directory.calibration.map(CalibrationSource.file), convolutionAlgorithm: model.convolution, placement: placement)
+                                    calibration: directory.calibration.map(CalibrationSource.file), convolutionAlgorithm: model.convolution, placement: placement,
+                                    int8AgreementTarget: model.int8Agreement)
             var options = preprocessing
             options.resize = directory.resize ?? options.resize
             options.crop = directory.crop ?? options.crop
