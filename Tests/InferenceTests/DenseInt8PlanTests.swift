@@ -42,12 +42,6 @@ struct DenseInt8PlanTests {
         return g
     }
 
-    static func input(_ count: Int, seed: String) throws -> Tensor {
-        var values = [Float](repeating: 0, count: count * 3 * 12 * 12)
-        values.withUnsafeMutableBufferPointer { SeededWeights.fillUniform($0, seed: 7, name: seed) }
-        return try Tensor(shape: [count, 3, 12, 12], values: values.map { $0 * 2 })
-    }
-
     @Test func concatenationsAndBatchNormsStayInt8() throws {
         let graph = try GraphOptimizer.optimize(try Self.graph())
         let byName = Dictionary(uniqueKeysWithValues: graph.nodes.map { ($0.name, $0.output) })
@@ -93,9 +87,9 @@ struct DenseInt8PlanTests {
     /// The int8 model runs close to fp32, with no batch norm, no reference kernel and no reorder but the input's.
     @Test func runsCloseToFP32WithoutFloatIslands() throws {
         let graph = try Self.graph()
-        let input = try Self.input(4, seed: "d.input")
+        let input = try Int8PlanTests.input(4, seed: "d.input")
         let reference = try OneDNNBackend(threads: 1).compile(graph, batchSize: 4, precision: .fp32).run(input).floats()
-        let model = try OneDNNBackend(threads: 1, calibration: try Self.input(8, seed: "d.calibration"))
+        let model = try OneDNNBackend(threads: 1, calibration: try Int8PlanTests.input(8, seed: "d.calibration"))
             .compile(graph, batchSize: 4, precision: .int8)
         let output = try model.run(input).floats()
         let largest = reference.map(abs).max() ?? 0

@@ -19,9 +19,20 @@ struct Calibrator {
         var ranges: [ValueID: ValueRange] = [:]
         var inputRange = ValueRange()
         var reference = [Float](repeating: 0, count: sampleCount * classes)
+        let perSample = graph.inputShape.reduce(1, *)
+        let weights = WeightCache(engine: engine)
+        var plans: [Int: ExecutionPlan] = [:]
         try source.withFloats { floats in
             sldnn_widen_range(floats.baseAddress, floats.count, &inputRange.lower, &inputRange.upper)
-            try forEachBatch(floats, sampleCount: sampleCount, batchSize: batchSize) { plan, start, count in
+            var start = 0
+            while start < sampleCount {
+                let count = min(batchSize, sampleCount - start)
+                let plan = try plans[count] ?? PlanBuilder(engine: engine, graph: graph, batch: count, precision: .fp32,
+                                                           weights: weights, capture: true,
+                                                           convolutionAlgorithm: .direct).build()  // as int8 computes
+                plans[count] = plan
+                try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: floats.baseAddress! + start * perSample))
+                try plan.execute(stream: engine.stream)
                 for (value, pointer) in plan.captures {
                     var range = ranges[value] ?? ValueRange()
                     // Invariant: a capture is plain float32 [count, ...shape] in the plan's arena.
@@ -32,29 +43,10 @@ struct Calibrator {
                 reference.withUnsafeMutableBytes {
                     ($0.baseAddress! + start * classes * 4).copyMemory(from: plan.outputPointer, byteCount: count * classes * 4)
                 }
+                start += count
             }
         }
         return CalibrationStats(ranges: ranges, input: inputRange, reference: reference, sampleCount: sampleCount)
-    }
-
-    /// Runs the float32 capturing plan over the samples, a batch at a time.
-    private func forEachBatch(_ floats: UnsafeBufferPointer<Float>, sampleCount: Int, batchSize: Int,
-                              _ body: (ExecutionPlan, _ start: Int, _ count: Int) throws -> Void) throws {
-        let perSample = graph.inputShape.reduce(1, *)
-        let weights = WeightCache(engine: engine)
-        var plans: [Int: ExecutionPlan] = [:]
-        var start = 0
-        while start < sampleCount {
-            let count = min(batchSize, sampleCount - start)
-            let plan = try plans[count] ?? PlanBuilder(engine: engine, graph: graph, batch: count, precision: .fp32,
-                                                       weights: weights, capture: true,
-                                                       convolutionAlgorithm: .direct).build()  // as int8 computes
-            plans[count] = plan
-            try plan.inputMemory.setPointer(UnsafeMutableRawPointer(mutating: floats.baseAddress! + start * perSample))
-            try plan.execute(stream: engine.stream)
-            try body(plan, start, count)
-            start += count
-        }
     }
 }
 
