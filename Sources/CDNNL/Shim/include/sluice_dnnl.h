@@ -96,6 +96,13 @@ void sldnn_widen_range(const float *values, size_t n, float *lo, float *hi);
 /// round(w × scale) with scale = 127 / max |w| of the row (1 for an all-zero row), written to `scales`.
 void sldnn_quantize_rows(const float *weights, size_t outputs, size_t per_output, int8_t *quantized, float *scales);
 
+/// An int8 per-channel scale and shift over `pixels` channels-last rows of `channels` values:
+/// dst = saturate(round(src × scale[c] + shift[c])), clamped below at 0 where `relu` (an inference batch norm
+/// with its ReLU, scales folded in). src and dst are s8, or u8 where `*_unsigned`; rounding is to nearest even.
+/// Runs on oneDNN's OpenMP threads (the calling thread's count) where the library uses OpenMP.
+void sldnn_channel_scale_shift_int8(const void *src, int src_unsigned, void *dst, int dst_unsigned, size_t pixels,
+                                    size_t channels, const float *scale, const float *shift, int relu);
+
 // Attributes: post-ops. Every attribute asks for a user-managed scratchpad: a primitive created with one
 // reports its scratch space as dnnl_query_scratchpad_md and gets it as DNNL_ARG_SCRATCHPAD at execution.
 dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *post_ops);

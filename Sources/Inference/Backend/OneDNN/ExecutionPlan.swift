@@ -4,7 +4,12 @@ import CDNNLShim
 /// the weight cache or the caller's input.
 final class ExecutionPlan {
     struct Step {
-        let primitive: Primitive
+        enum Kernel {
+            case primitive(Primitive)
+            /// Reads `DNNLArg.src`, writes `DNNLArg.dst`.
+            case channelScaleShift(ChannelScaleShift)
+        }
+        let kernel: Kernel
         var args: [dnnl_exec_arg_t]
     }
 
@@ -38,12 +43,27 @@ final class ExecutionPlan {
 
     func execute(stream: dnnl_stream_t) throws {
         for index in steps.indices {
-            let status = steps[index].args.withUnsafeBufferPointer { args in
-                dnnl_primitive_execute(steps[index].primitive.handle, stream, Int32(args.count), args.baseAddress)
+            switch steps[index].kernel {
+            case .primitive(let primitive):
+                let status = steps[index].args.withUnsafeBufferPointer { args in
+                    dnnl_primitive_execute(primitive.handle, stream, Int32(args.count), args.baseAddress)
+                }
+                try dnnlCheck(status, "executing \(records[min(index, records.count - 1)].layer)")
+            case .channelScaleShift(let kernel):
+                // oneDNN's CPU streams execute synchronously: every earlier step's result is in place.
+                kernel.run(source: try dataHandle(steps[index], DNNLArg.src), result: try dataHandle(steps[index], DNNLArg.dst))
             }
-            try dnnlCheck(status, "executing \(records[min(index, records.count - 1)].layer)")
         }
         try dnnlCheck(dnnl_stream_wait(stream), "waiting for the stream")
+    }
+
+    private func dataHandle(_ step: Step, _ arg: Int32) throws -> UnsafeMutableRawPointer {
+        var handle: UnsafeMutableRawPointer?
+        if let memory = step.args.first(where: { $0.arg == arg })?.memory {
+            try dnnlCheck(dnnl_memory_get_data_handle(memory, &handle), "reading a memory's address")
+        }
+        guard let handle else { throw InferenceError(.backend, "a kernel step has no argument \(arg)") }
+        return handle
     }
 }
 
@@ -62,7 +82,7 @@ final class PlanBuilder {
     }
 
     private struct PendingStep {
-        let primitive: Primitive
+        let kernel: ExecutionPlan.Step.Kernel
         let args: [(Int32, ArgRef)]
     }
 
@@ -163,7 +183,7 @@ final class PlanBuilder {
             memories.append(memory)
         }
         let executable = steps.map { step in
-            ExecutionPlan.Step(primitive: step.primitive, args: step.args.map { arg, ref in
+            ExecutionPlan.Step(kernel: step.kernel, args: step.args.map { arg, ref in
                 switch ref {
                 case .view(let v): return dnnl_exec_arg_t(arg: arg, memory: viewMemories[v].handle)
                 case .fixed(let m):
@@ -208,7 +228,7 @@ final class PlanBuilder {
         // Scratch space lives in the arena for this one step, so later steps reuse its bytes.
         let scratchpad = try pd.md(dnnl_query_scratchpad_md)
         if scratchpad.byteSize > 0 { args.append((DNNLArg.scratchpad, write(newView(scratchpad)))) }
-        steps.append(PendingStep(primitive: try Primitive(pd), args: args))
+        steps.append(PendingStep(kernel: .primitive(try Primitive(pd)), args: args))
         records.append(DispatchRecord(layer: layer, kind: kind, implementation: pd.implementation, detail: detail))
     }
 
@@ -572,6 +592,7 @@ final class PlanBuilder {
     }
 
     private func lowerConvolution(_ conv: Conv2D, node: Node, index: Int, outDims: [Int]) throws {
+        if try lowerChannelScaleShift(conv, node: node, outDims: outDims) { return }
         let input = node.inputs[0]
         let inDims = dims(of: input)
         let w = conv.weight.shape
@@ -671,6 +692,23 @@ final class PlanBuilder {
         if let a = conv.activation { detail += " +\(a)" }
         try append(pd, args, layer: node.name, kind: "conv", detail: detail)
         valueViews[node.output] = out
+    }
+
+    /// An int8 depthwise 1×1 convolution between int8 values as `ChannelScaleShift`, where its source is
+    /// channels-last already (DenseNet's concatenations); false when it is not one.
+    private func lowerChannelScaleShift(_ conv: Conv2D, node: Node, outDims: [Int]) throws -> Bool {
+        let input = node.inputs[0]
+        guard computesInInt8(node), outDims.count == 4, let qIn = quantization?[input], let qOut = quantization?[node.output],
+              type(of: input).isInteger, type(of: node.output).isInteger, let own = valueViews[input],
+              views[own].desc.equals(try MemoryDesc(dims: dims(of: input), type: qIn.type, layout: SLDNN_ACDB)),
+              let kernel = ChannelScaleShift(conv, input: qIn, output: qOut, pixels: outDims[0] * outDims[2] * outDims[3])
+        else { return false }
+        let out = newView(try MemoryDesc(dims: outDims, type: qOut.type, layout: SLDNN_ACDB))
+        steps.append(PendingStep(kernel: .channelScaleShift(kernel), args: [(DNNLArg.src, read(own)), (DNNLArg.dst, write(out))]))
+        records.append(DispatchRecord(layer: node.name, kind: "conv", implementation: ChannelScaleShift.implementation,
+                                      detail: "\(outDims) depthwise 1×1\(kernel.relu ? " +relu" : "")"))
+        valueViews[node.output] = out
+        return true
     }
 
     /// Winograd F(4×4, 3×3) does a quarter of the multiplications of a direct 3×3 convolution, but reads
