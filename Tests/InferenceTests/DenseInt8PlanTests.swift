@@ -103,7 +103,7 @@ struct DenseInt8PlanTests {
         #expect(report.filter { $0.kind == "reorder" && $0.layer != "input" }.isEmpty, "\(report.map(\.description).joined(separator: "\n"))")
         // The batch norms between int8 values (channels-last) run Sluice's own int8 kernel, in its vector path
         // (16 channels) and its scalar one (8); norm5's result is float32 (oneDNN's kernel).
-        #expect(report.filter { $0.implementation == ChannelScaleShift.implementation }.map(\.layer) == ["norm1", "norm2"],
+        #expect(report.filter { $0.implementation == ChannelScaleShift.name }.map(\.layer) == ["norm1", "norm2"],
                 "\(report.map(\.description).joined(separator: "\n"))")
     }
 

@@ -4,11 +4,12 @@
 // scale, and its int8 depthwise 1×1 convolution, which Sluice used for DenseNet's batch norms after each
 // concatenation, runs at half the speed of a copy (it is made for 3×3). This one is memory-bound.
 #include "sluice_dnnl.h"
+#include "parallel.h"
 
-#include <dlfcn.h>
-#include <immintrin.h>
 #include <math.h>
-#include <pthread.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 typedef struct {
     const void *src;
@@ -41,6 +42,7 @@ static void scale_shift_scalar(const scale_shift_job *job, size_t first, size_t 
     }
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx512f")))
 static void scale_shift_avx512(const scale_shift_job *job, size_t first, size_t end) {
     const size_t channels = job->channels, vector_channels = channels / 16 * 16;
@@ -60,45 +62,22 @@ static void scale_shift_avx512(const scale_shift_job *job, size_t first, size_t 
     }
     if (vector_channels < channels) scale_shift_scalar(job, first, end, vector_channels);
 }
+#endif
 
-static int has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
-    return cached;
-}
-
-// oneDNN's OpenMP threads run it, through libgomp's entry point for a parallel region (what GCC emits for
-// `#pragma omp parallel`): no second thread pool competes with oneDNN's for the cores. Looked up at run
-// time; without it (a TBB or sequential oneDNN) the calling thread does all the work.
-typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
-typedef int (*omp_int_fn)(void);
-static gomp_parallel_fn gomp_parallel;
-static omp_int_fn omp_thread_num, omp_num_threads;
-static pthread_once_t openmp_once = PTHREAD_ONCE_INIT;
-
-static void find_openmp(void) {
-    gomp_parallel = (gomp_parallel_fn)dlsym(RTLD_DEFAULT, "GOMP_parallel");
-    omp_thread_num = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
-    omp_num_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
-    if (!omp_thread_num || !omp_num_threads) gomp_parallel = NULL;
-}
-
-static void run_share(void *argument) {
-    const scale_shift_job *job = argument;
-    size_t threads = gomp_parallel ? (size_t)omp_num_threads() : 1;
-    size_t thread = gomp_parallel ? (size_t)omp_thread_num() : 0;
+static void run_share(void *context, size_t thread, size_t threads) {
+    const scale_shift_job *job = context;
     size_t first = job->pixels * thread / threads, end = job->pixels * (thread + 1) / threads;
-    if (has_avx512()) scale_shift_avx512(job, first, end);
-    else scale_shift_scalar(job, first, end, 0);
+#if defined(__x86_64__)
+    if (sldnn_has_avx512()) {
+        scale_shift_avx512(job, first, end);
+        return;
+    }
+#endif
+    scale_shift_scalar(job, first, end, 0);
 }
 
 void sldnn_channel_scale_shift_int8(const void *src, int src_unsigned, void *dst, int dst_unsigned, size_t pixels,
                                     size_t channels, const float *scale, const float *shift, int relu) {
     scale_shift_job job = {src, dst, pixels, channels, scale, shift, src_unsigned, dst_unsigned, relu};
-    pthread_once(&openmp_once, find_openmp);
-    if (gomp_parallel && pixels > 1) gomp_parallel(run_share, &job, 0, 0);
-    else run_share(&job);
+    sldnn_parallel(run_share, &job);
 }

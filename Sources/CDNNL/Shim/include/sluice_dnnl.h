@@ -103,6 +103,11 @@ void sldnn_quantize_rows(const float *weights, size_t outputs, size_t per_output
 void sldnn_channel_scale_shift_int8(const void *src, int src_unsigned, void *dst, int dst_unsigned, size_t pixels,
                                     size_t channels, const float *scale, const float *shift, int relu);
 
+/// Planar float32 RGB images [images][3][pixels] as channels-last [images][pixels][3] of `dtype`: float32, bf16
+/// (rounded to nearest even), or s8 / u8 as round(x × scale) to nearest even, saturated (`scale` is used for
+/// those only). Runs on oneDNN's OpenMP threads, as `sldnn_channel_scale_shift_int8`.
+void sldnn_rgb_to_channels_last(const float *src, void *dst, sldnn_dtype dtype, size_t images, size_t pixels, float scale);
+
 // Attributes: post-ops. Every attribute asks for a user-managed scratchpad: a primitive created with one
 // reports its scratch space as dnnl_query_scratchpad_md and gets it as DNNL_ARG_SCRATCHPAD at execution.
 dnnl_status_t sldnn_attr_create(dnnl_primitive_attr_t *attr, int n_post_ops, const sldnn_post_op *post_ops);

@@ -3,7 +3,7 @@ import CDNNLShim
 /// An int8 depthwise 1×1 convolution (an inference batch norm, `PlanGraph`), its ReLU fused, as Sluice's own
 /// kernel over channels-last pixels: oneDNN's int8 depthwise kernel is made for 3×3 and ran at half the speed
 /// of a copy on DenseNet-121's batch norms after each concatenation (12% of its int8 time, here 2.2× faster).
-struct ChannelScaleShift {
+struct ChannelScaleShift: OwnKernel {
     /// quantized out = round(quantized in × scale[c] + shift[c]).
     let scale: [Float]
     let shift: [Float]
@@ -12,7 +12,8 @@ struct ChannelScaleShift {
     let relu: Bool
     let pixels: Int
 
-    static var implementation: String { "sluice:int8_channel_scale_shift" }
+    static let name = "sluice:int8_channel_scale_shift"
+    var implementation: String { Self.name }
 
     /// The kernel for `conv` between int8 values of scales `input` and `output`, or nil where it is not a
     /// depthwise 1×1 convolution with at most a ReLU (those stay oneDNN's).

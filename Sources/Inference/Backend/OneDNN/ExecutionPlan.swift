@@ -6,8 +6,7 @@ final class ExecutionPlan {
     struct Step {
         enum Kernel {
             case primitive(Primitive)
-            /// Reads `DNNLArg.src`, writes `DNNLArg.dst`.
-            case channelScaleShift(ChannelScaleShift)
+            case own(any OwnKernel)
         }
         let kernel: Kernel
         var args: [dnnl_exec_arg_t]
@@ -49,7 +48,7 @@ final class ExecutionPlan {
                     dnnl_primitive_execute(primitive.handle, stream, Int32(args.count), args.baseAddress)
                 }
                 try dnnlCheck(status, "executing \(records[min(index, records.count - 1)].layer)")
-            case .channelScaleShift(let kernel):
+            case .own(let kernel):
                 // oneDNN's CPU streams execute synchronously: every earlier step's result is in place.
                 kernel.run(source: try dataHandle(steps[index], DNNLArg.src), result: try dataHandle(steps[index], DNNLArg.dst))
             }
@@ -232,6 +231,11 @@ final class PlanBuilder {
         records.append(DispatchRecord(layer: layer, kind: kind, implementation: pd.implementation, detail: detail))
     }
 
+    private func appendOwn(_ kernel: any OwnKernel, source: ArgRef, result: ArgRef, layer: String, kind: String, detail: String) {
+        steps.append(PendingStep(kernel: .own(kernel), args: [(DNNLArg.src, source), (DNNLArg.dst, result)]))
+        records.append(DispatchRecord(layer: layer, kind: kind, implementation: kernel.implementation, detail: detail))
+    }
+
     /// `value` in layout `desc`: its own view when that matches, else a reordered copy (made once).
     private func view(of value: ValueID, as desc: MemoryDesc) throws -> Int {
         if let own = valueViews[value], views[own].desc.equals(desc) { return own }
@@ -250,6 +254,11 @@ final class PlanBuilder {
         case .fixed(let m): sourceDesc = m.desc
         }
         let target = newView(desc)
+        if value == graph.input, let kernel = try RGBToChannelsLast(dims: dims(of: value), from: sourceDesc, to: desc, scale: quantization?[value]?.scale) {
+            appendOwn(kernel, source: source, result: write(target), layer: "input", kind: "reorder", detail: "\(dims(of: value))")
+            materialized[value, default: []].append(target)
+            return target
+        }
         let attr = try conversionAttr(value, from: sourceDesc, to: desc)
         let pd = try PrimitiveDesc("reorder of \(value)") { sldnn_reorder_pd($0, engine.engine, sourceDesc.handle, desc.handle, attr.handle) }
         try append(pd, [(DNNLArg.src, source), (DNNLArg.dst, write(target))],
@@ -710,9 +719,8 @@ final class PlanBuilder {
               let kernel = ChannelScaleShift(conv, input: qIn, output: qOut, pixels: outDims[0] * outDims[2] * outDims[3])
         else { return false }
         let out = newView(try MemoryDesc(dims: outDims, type: qOut.type, layout: SLDNN_ACDB))
-        steps.append(PendingStep(kernel: .channelScaleShift(kernel), args: [(DNNLArg.src, read(own)), (DNNLArg.dst, write(out))]))
-        records.append(DispatchRecord(layer: node.name, kind: "conv", implementation: ChannelScaleShift.implementation,
-                                      detail: "\(outDims) depthwise 1×1\(kernel.relu ? " +relu" : "")"))
+        appendOwn(kernel, source: read(own), result: write(out), layer: node.name, kind: "conv",
+                  detail: "\(outDims) depthwise 1×1\(kernel.relu ? " +relu" : "")")
         valueViews[node.output] = out
         return true
     }
