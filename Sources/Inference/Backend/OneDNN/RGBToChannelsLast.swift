@@ -1,8 +1,9 @@
 import CDNNLShim
 
 /// The graph input, plain float32 [N, 3, H, W], as channels-last [N, H, W, 3] in the type the first layer
-/// reads (float32, bf16, or int8 quantized by the input's scale): oneDNN's reorder for it ran at a third of
-/// the speed of a plain conversion (7% of MobileNet-V3's int8 time, 4% in bf16).
+/// reads (float32, bf16, or int8 quantized by the input's scale). oneDNN's reorder for it took 7% of
+/// MobileNet-V3-small's int8 time and 4% in bf16; this one is bit-identical and 1.4× (float32), 1.6× (bf16)
+/// and 4.6× (int8) faster on 224×224 images (one core).
 struct RGBToChannelsLast: OwnKernel {
     let images: Int
     let pixels: Int
