@@ -9,14 +9,15 @@
 typedef void (*gomp_parallel_fn)(void (*)(void *), void *, unsigned, unsigned);
 typedef int (*omp_int_fn)(void);
 static gomp_parallel_fn gomp_parallel;
-static omp_int_fn omp_thread_num, omp_num_threads;
+static omp_int_fn omp_thread_num, omp_num_threads, omp_max_threads;
 static pthread_once_t openmp_once = PTHREAD_ONCE_INIT;
 
 static void find_openmp(void) {
     gomp_parallel = (gomp_parallel_fn)dlsym(RTLD_DEFAULT, "GOMP_parallel");
     omp_thread_num = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_thread_num");
     omp_num_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_num_threads");
-    if (!omp_thread_num || !omp_num_threads) gomp_parallel = NULL;
+    omp_max_threads = (omp_int_fn)dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+    if (!omp_thread_num || !omp_num_threads || !omp_max_threads) gomp_parallel = NULL;
 }
 
 typedef struct {
@@ -31,7 +32,8 @@ static void run_region(void *argument) {
 
 void sldnn_parallel(void (*share)(void *context, size_t thread, size_t threads), void *context) {
     pthread_once(&openmp_once, find_openmp);
-    if (!gomp_parallel) {
+    // One thread: no region at all, as oneDNN does.
+    if (!gomp_parallel || omp_max_threads() <= 1) {
         share(context, 0, 1);
         return;
     }

@@ -3,12 +3,10 @@ import CDNNLShim
 /// A graph compiled for one batch size: primitives in order, each with its arguments bound to the arena,
 /// the weight cache or the caller's input.
 final class ExecutionPlan {
+    /// oneDNN's primitive, or (nil) Sluice's own kernel `own`.
     struct Step {
-        enum Kernel {
-            case primitive(Primitive)
-            case own(any OwnKernel)
-        }
-        let kernel: Kernel
+        let primitive: dnnl_primitive_t?
+        let own: (any OwnKernel)?
         var args: [dnnl_exec_arg_t]
     }
 
@@ -25,9 +23,13 @@ final class ExecutionPlan {
     let captures: [ValueID: UnsafeRawPointer]
     private let arena: TensorStorage
     private let memories: [DNNLMemory]
+    /// Owners of the steps' primitive handles.
+    private let primitives: [Primitive]
 
     init(batch: Int, steps: [Step], records: [DispatchRecord], inputMemory: DNNLMemory, outputPointer: UnsafeRawPointer,
-         arena: TensorStorage, unplannedBytes: Int, memories: [DNNLMemory], captures: [ValueID: UnsafeRawPointer]) {
+         arena: TensorStorage, unplannedBytes: Int, memories: [DNNLMemory], primitives: [Primitive],
+         captures: [ValueID: UnsafeRawPointer]) {
+        self.primitives = primitives
         self.captures = captures
         self.batch = batch
         self.steps = steps
@@ -42,15 +44,14 @@ final class ExecutionPlan {
 
     func execute(stream: dnnl_stream_t) throws {
         for index in steps.indices {
-            switch steps[index].kernel {
-            case .primitive(let primitive):
+            if let primitive = steps[index].primitive {
                 let status = steps[index].args.withUnsafeBufferPointer { args in
-                    dnnl_primitive_execute(primitive.handle, stream, Int32(args.count), args.baseAddress)
+                    dnnl_primitive_execute(primitive, stream, Int32(args.count), args.baseAddress)
                 }
                 try dnnlCheck(status, "executing \(records[min(index, records.count - 1)].layer)")
-            case .own(let kernel):
+            } else if let own = steps[index].own {
                 // oneDNN's CPU streams execute synchronously: every earlier step's result is in place.
-                kernel.run(source: try dataHandle(steps[index], DNNLArg.src), result: try dataHandle(steps[index], DNNLArg.dst))
+                own.run(source: try dataHandle(steps[index], DNNLArg.src), result: try dataHandle(steps[index], DNNLArg.dst))
             }
         }
         try dnnlCheck(dnnl_stream_wait(stream), "waiting for the stream")
@@ -81,7 +82,8 @@ final class PlanBuilder {
     }
 
     private struct PendingStep {
-        let kernel: ExecutionPlan.Step.Kernel
+        let primitive: Primitive?
+        let own: (any OwnKernel)?
         let args: [(Int32, ArgRef)]
     }
 
@@ -182,7 +184,7 @@ final class PlanBuilder {
             memories.append(memory)
         }
         let executable = steps.map { step in
-            ExecutionPlan.Step(kernel: step.kernel, args: step.args.map { arg, ref in
+            ExecutionPlan.Step(primitive: step.primitive?.handle, own: step.own, args: step.args.map { arg, ref in
                 switch ref {
                 case .view(let v): return dnnl_exec_arg_t(arg: arg, memory: viewMemories[v].handle)
                 case .fixed(let m):
@@ -195,7 +197,8 @@ final class PlanBuilder {
         let captures = captureViews.mapValues { UnsafeRawPointer(arena.bytes + offsets[views[$0].slot]) }
         return ExecutionPlan(batch: batch, steps: executable, records: records, inputMemory: inputMemory,
                              outputPointer: UnsafeRawPointer(arena.bytes + offsets[views[outView].slot]),
-                             arena: arena, unplannedBytes: unplanned, memories: memories, captures: captures)
+                             arena: arena, unplannedBytes: unplanned, memories: memories,
+                             primitives: steps.compactMap(\.primitive), captures: captures)
     }
 
     // MARK: views and slots
@@ -227,12 +230,12 @@ final class PlanBuilder {
         // Scratch space lives in the arena for this one step, so later steps reuse its bytes.
         let scratchpad = try pd.md(dnnl_query_scratchpad_md)
         if scratchpad.byteSize > 0 { args.append((DNNLArg.scratchpad, write(newView(scratchpad)))) }
-        steps.append(PendingStep(kernel: .primitive(try Primitive(pd)), args: args))
+        steps.append(PendingStep(primitive: try Primitive(pd), own: nil, args: args))
         records.append(DispatchRecord(layer: layer, kind: kind, implementation: pd.implementation, detail: detail))
     }
 
     private func appendOwn(_ kernel: any OwnKernel, source: ArgRef, result: ArgRef, layer: String, kind: String, detail: String) {
-        steps.append(PendingStep(kernel: .own(kernel), args: [(DNNLArg.src, source), (DNNLArg.dst, result)]))
+        steps.append(PendingStep(primitive: nil, own: kernel, args: [(DNNLArg.src, source), (DNNLArg.dst, result)]))
         records.append(DispatchRecord(layer: layer, kind: kind, implementation: kernel.implementation, detail: detail))
     }
 
