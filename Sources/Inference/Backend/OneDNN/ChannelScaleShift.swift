@@ -24,8 +24,11 @@ struct ChannelScaleShift: OwnKernel {
               conv.dilation == [1, 1], conv.padding.allSatisfy({ $0 == 0 }), conv.trailingPadding.allSatisfy({ $0 == 0 }),
               !conv.addsResidual, conv.activation == nil || conv.activation == .relu,
               let weight = try? conv.weight.floats() else { return nil }
-        let bias = (try? conv.bias?.floats()) ?? [Float](repeating: 0, count: channels)
-        guard bias.count == channels else { return nil }
+        var bias = [Float](repeating: 0, count: channels)
+        if let tensor = conv.bias {
+            guard let values = try? tensor.floats(), values.count == channels else { return nil }
+            bias = values
+        }
         // real out = w·(in / input scale) + b, quantized by the output scale.
         scale = weight.map { Float(Double($0) * Double(output.scale) / Double(input.scale)) }
         shift = bias.map { Float(Double($0) * Double(output.scale)) }
