@@ -1,4 +1,4 @@
-#include "parallel.h"
+#include "kernel_support.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
